@@ -1,0 +1,103 @@
+// Command localcluster brings shipsafe's local test cluster up and down, builds test
+// images into it, and checks that nothing is left behind.
+//
+//	localcluster up                  start (or reuse) the cluster; writes .cluster/kubeconfig
+//	localcluster down                stop it and remove everything it made
+//	localcluster leftovers           exit 1 and list anything a cluster left on the machine
+//	localcluster image APP TAG       build testapps/APP into local.test/APP:TAG and import it
+//	localcluster build               build the Kubernetes binaries into the cache only
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/shipsafe/shipsafe/test/cluster"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "localcluster: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: localcluster up|down|leftovers|build|image APP TAG")
+	}
+	repo, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	l, err := cluster.DefaultLayout(repo)
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "up":
+		return cluster.Up(ctx, l, os.Stdout)
+	case "down":
+		return cluster.Down(ctx, l, os.Stdout)
+	case "build":
+		return cluster.EnsureBinaries(ctx, l, os.Stdout)
+	case "leftovers":
+		left := cluster.Leftovers(ctx)
+		for _, x := range left {
+			fmt.Println(x)
+		}
+		if len(left) > 0 {
+			return fmt.Errorf("%d things left on the machine", len(left))
+		}
+		fmt.Println("nothing left behind")
+		return nil
+	case "image":
+		if len(args) != 3 {
+			return errors.New("usage: localcluster image APP TAG")
+		}
+		app, tag := args[1], args[2]
+		if _, err := os.Stat(filepath.Join(repo, "testapps", app)); err != nil {
+			return fmt.Errorf("no test app %q in testapps/: %w", app, err)
+		}
+		ref := "local.test/" + app + ":" + tag
+		tar, err := cluster.BuildImage(ctx, l, cluster.ImageSpec{
+			Ref: ref, Module: filepath.Join(repo, "testapps"), Pkg: "./" + app,
+		}, os.Stderr)
+		if err != nil {
+			return err
+		}
+		if err := cluster.ImportImage(ctx, tar, os.Stderr); err != nil {
+			return err
+		}
+		fmt.Println(ref)
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q; want up, down, leftovers, build or image", args[0])
+	}
+}
+
+// repoRoot is the directory holding test/cluster: three levels above this module's root
+// when run from the repository, found by walking up to the main go.mod.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "test", "cluster", "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run from inside the shipsafe repository (no test/cluster/go.mod above the working directory)")
+		}
+		dir = parent
+	}
+}
