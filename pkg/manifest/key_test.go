@@ -1,0 +1,66 @@
+package manifest
+
+import (
+	"testing"
+)
+
+func TestKeyString(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		key  Key
+		want string
+	}{
+		{Key{Group: "apps", Kind: "Deployment", Namespace: "prod", Name: "web"}, "apps/Deployment prod/web"},
+		{Key{Kind: "Service", Namespace: "prod", Name: "web"}, "Service prod/web"},
+		{Key{Kind: "Namespace", Name: "prod"}, "Namespace prod"},
+		{Key{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "system:reader"}, "rbac.authorization.k8s.io/ClusterRole system:reader"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			t.Parallel()
+			if got := tt.key.String(); got != tt.want {
+				t.Errorf("String() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestKeyCompare(t *testing.T) {
+	t.Parallel()
+	base := Key{Group: "apps", Kind: "Deployment", Namespace: "b", Name: "b"}
+	tests := []struct {
+		name  string
+		other Key
+		want  int
+	}{
+		{"equal", base, 0},
+		{"group first", Key{Group: "batch", Kind: "A", Namespace: "a", Name: "a"}, -1},
+		{"kind second", Key{Group: "apps", Kind: "DaemonSet", Namespace: "z", Name: "z"}, 1},
+		{"namespace third", Key{Group: "apps", Kind: "Deployment", Namespace: "c", Name: "a"}, -1},
+		{"name last", Key{Group: "apps", Kind: "Deployment", Namespace: "b", Name: "a"}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := base.Compare(tt.other); got != tt.want {
+				t.Errorf("Compare(%s) = %d, want %d", tt.other, got, tt.want)
+			}
+			if got := tt.other.Compare(base); got != -tt.want {
+				t.Errorf("reverse Compare = %d, want %d", got, -tt.want)
+			}
+		})
+	}
+}
+
+func TestKeyOfAndIndex(t *testing.T) {
+	t.Parallel()
+	objs := load(t, "testdata/app")
+	idx := Index(objs)
+	if len(idx) != len(objs) {
+		t.Fatalf("Index has %d entries, want %d", len(idx), len(objs))
+	}
+	k := Key{Group: "apps", Kind: "Deployment", Name: "web"}
+	if got := idx[k]; got == nil || got.GetKind() != "Deployment" {
+		t.Errorf("Index[%s] = %v", k, got)
+	}
+}
