@@ -147,7 +147,9 @@ imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 maxPods: 200
 resolvConf: /etc/resolv.conf
-`, NodeIP, PodCIDR, ContainerdSock, p.CACert())
+clusterDNS: [%s]
+clusterDomain: cluster.local
+`, NodeIP, PodCIDR, ContainerdSock, p.CACert(), ClusterDNSIP)
 }
 
 func kubeProxyConfig(kubeconfigPath string) string {

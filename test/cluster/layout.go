@@ -11,11 +11,14 @@ const Version = "v1.34.2"
 
 // Network facts of the cluster. Every address is local to this machine.
 const (
-	NodeName       = "shipsafe-node"
-	NodeIP         = "10.245.0.1"
-	PodCIDR        = "10.244.0.0/24"
-	ServiceCIDR    = "10.96.0.0/24"
-	APIServiceIP   = "10.96.0.1"
+	NodeName     = "shipsafe-node"
+	NodeIP       = "10.245.0.1"
+	PodCIDR      = "10.244.0.0/24"
+	ServiceCIDR  = "10.96.0.0/24"
+	APIServiceIP = "10.96.0.1"
+	// ClusterDNSIP is the resolver pods are given. No DNS server runs (tests use
+	// ClusterIPs), but it lies in the Service range, so a lookup never leaves the machine.
+	ClusterDNSIP   = "10.96.0.10"
 	APIServerPort  = 6443
 	BridgeName     = "cni0"
 	PauseImage     = "local.test/pause:3.10"

@@ -84,6 +84,8 @@ func (l Layout) components() []component {
 			"--service-account-issuer=https://kubernetes.default.svc",
 			"--service-account-key-file=" + p.SAPub(), "--service-account-signing-key-file=" + p.SAKey(),
 			"--kubelet-client-certificate=" + p.KubeletClientCert(), "--kubelet-client-key=" + p.KubeletClientKey(),
+			// Reach the kubelet by its IP: a hostname lookup would leave the machine.
+			"--kubelet-preferred-address-types=InternalIP",
 			"--allow-privileged=true", "--profiling=false", "--v=1",
 		}},
 		{Name: "kube-controller-manager", Path: l.Bin("kube-controller-manager"), Args: []string{

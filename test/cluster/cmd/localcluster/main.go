@@ -5,6 +5,7 @@
 //	localcluster down                stop it and remove everything it made
 //	localcluster leftovers           exit 1 and list anything a cluster left on the machine
 //	localcluster image APP TAG       build testapps/APP into local.test/APP:TAG and import it
+//	localcluster restart COMPONENT   restart one component (kube-apiserver, kubelet...)
 //	localcluster build               build the Kubernetes binaries into the cache only
 package main
 
@@ -46,6 +47,11 @@ func run(ctx context.Context, args []string) error {
 		return cluster.Up(ctx, l, os.Stdout)
 	case "down":
 		return cluster.Down(ctx, l, os.Stdout)
+	case "restart":
+		if len(args) != 2 {
+			return errors.New("usage: localcluster restart COMPONENT")
+		}
+		return cluster.Restart(ctx, l, args[1], os.Stdout)
 	case "build":
 		return cluster.EnsureBinaries(ctx, l, os.Stdout)
 	case "leftovers":
@@ -79,7 +85,7 @@ func run(ctx context.Context, args []string) error {
 		fmt.Println(ref)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q; want up, down, leftovers, build or image", args[0])
+		return fmt.Errorf("unknown command %q; want up, down, leftovers, restart, build or image", args[0])
 	}
 }
 
