@@ -1,0 +1,38 @@
+// Command shipsafe deploys to Kubernetes safely. See `shipsafe --help`.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
+
+	"github.com/shipsafe/shipsafe/internal/cli"
+)
+
+func main() {
+	// client-go logs through klog to stderr; shipsafe reports errors itself.
+	klog.SetLogger(logr.Discard())
+	os.Exit(run())
+}
+
+// run cancels the context on the first SIGINT/SIGTERM (a deploy then rolls back under its
+// own timeout) and closes stop on the second (waits end at once; records are still written).
+func run() int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		<-sigs
+		cancel()
+		<-sigs
+		close(stop)
+	}()
+	return cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, stop)
+}

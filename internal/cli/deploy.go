@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipsafe/shipsafe/pkg/deploy"
+	"github.com/shipsafe/shipsafe/pkg/manifest"
+)
+
+// deployFlags are the flags shared by deploy and rollback.
+type deployFlags struct {
+	timeout         time.Duration
+	rollbackTimeout time.Duration
+	lockWait        time.Duration
+	rollback        string
+	forceConflicts  bool
+	adopt           bool
+	historyMax      int
+	output          string
+	track           trackFlags
+}
+
+func (f *deployFlags) bind(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.DurationVar(&f.timeout, "timeout", deploy.DefaultTimeout, "how long to wait for the release to be ready")
+	fs.DurationVar(&f.rollbackTimeout, "rollback-timeout", deploy.DefaultRollbackTimeout, "how long the automatic rollback may take (it runs even after a signal)")
+	fs.DurationVar(&f.lockWait, "lock-wait", 0, "how long to wait for another deploy of this release to finish")
+	fs.StringVar(&f.rollback, "rollback", "auto", "on failure: auto (roll back to the last deployed revision) or never (leave it for debugging; exit 3)")
+	fs.BoolVar(&f.forceConflicts, "force-conflicts", false, "take fields that other field managers own")
+	fs.BoolVar(&f.adopt, "adopt", false, "take over existing objects not managed by this release")
+	fs.IntVar(&f.historyMax, "history-max", deploy.DefaultHistoryMax, "revisions to keep (negative: all)")
+	fs.StringVarP(&f.output, "output", "o", "text", "output: text or json (one event per line)")
+	fs.Int32Var(&f.track.crashLoopRestarts, "crashloop-restarts", 2, "container restarts before a pod counts as crash-looping")
+	fs.DurationVar(&f.track.readyGrace, "ready-grace", 10*time.Second, "extra time past a readiness probe's own budget before a not-ready pod fails the deploy")
+}
+
+func (f *deployFlags) validate() error {
+	if f.rollback != "auto" && f.rollback != "never" {
+		return &usageError{fmt.Errorf("--rollback=%q: want auto or never", f.rollback)}
+	}
+	return outputFormat(f.output)
+}
+
+func (f *deployFlags) options(release, namespace string) deploy.Options {
+	hm := f.historyMax
+	if hm == 0 {
+		hm = -1
+	}
+	return deploy.Options{
+		Release:         release,
+		Namespace:       namespace,
+		Timeout:         f.timeout,
+		RollbackTimeout: f.rollbackTimeout,
+		LockWait:        f.lockWait,
+		NoRollback:      f.rollback == "never",
+		ForceConflicts:  f.forceConflicts,
+		Adopt:           f.adopt,
+		HistoryMax:      hm,
+	}
+}
+
+func (a *app) deployCommand() *cobra.Command {
+	var (
+		df     deployFlags
+		files  []string
+		strict bool
+	)
+	cmd := &cobra.Command{
+		Use:   "deploy RELEASE -f FILE|DIR|- [-f ...]",
+		Short: "Install or upgrade a release; roll back automatically if it fails",
+		Long: `Deploy validates the objects with a server-side dry run, takes the release lock,
+records the new revision as pending, applies with server-side apply, tracks every object
+until ready (failing fast with events and logs), prunes what the release no longer has, and
+marks the revision deployed. On failure, timeout or signal it rolls back to the last
+deployed revision and removes what the failed revision created.
+
+Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
+3 failed and not restored; 4 locked by another deploy.`,
+		Args: exactArgs(1, "one release name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := df.validate(); err != nil {
+				return err
+			}
+			if len(files) == 0 {
+				return &usageError{errors.New("no manifests: pass -f FILE, -f DIR or -f - (stdin)")}
+			}
+			objs, err := manifest.FileSource{Paths: files, Stdin: a.stdin}.Load(cmd.Context())
+			if err != nil {
+				return &deploy.InputError{Err: err}
+			}
+			cfg, ns, err := a.actionConfig(df.track)
+			if err != nil {
+				return err
+			}
+			opts := df.options(args[0], ns)
+			opts.Objects = objs
+			opts.Source = "-f " + strings.Join(files, " -f ")
+			if err := a.lintBeforeDeploy(objs, ns, strict, df.output == "json"); err != nil {
+				return err
+			}
+			return a.runDeploy(cmd, cfg, &df, opts, func(o deploy.Options) (*deploy.Result, error) {
+				return deploy.NewDeploy(cfg).Run(cmd.Context(), o)
+			})
+		},
+	}
+	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, directory (recursive) or - for stdin; repeatable")
+	cmd.Flags().BoolVar(&strict, "strict", false, "fail (exit 2) on lint errors instead of warning")
+	df.bind(cmd)
+	return cmd
+}
+
+// runDeploy wires events to the printer, runs the action and renders its outcome.
+func (a *app) runDeploy(cmd *cobra.Command, cfg *deploy.Config, df *deployFlags, opts deploy.Options, run func(deploy.Options) (*deploy.Result, error)) error {
+	p := newEventPrinter(a.stdout, df.output == "json", cfg.Clock())
+	opts.OnEvent = p.print
+	opts.Stop = a.stop
+	res, err := run(opts)
+	if err != nil {
+		var ferr *deploy.FailedError
+		if errors.As(err, &ferr) && df.output != "json" {
+			fmt.Fprintf(a.stdout, "FAILED: %s\n", ferr.Reason)
+		}
+		return err
+	}
+	if df.output == "json" {
+		return json.NewEncoder(a.stdout).Encode(res)
+	}
+	p.summary(res.Tracked)
+	if res.Recovered > 0 {
+		fmt.Fprintf(a.stdout, "recovered interrupted revision %d first\n", res.Recovered)
+	}
+	fmt.Fprintf(a.stdout, "release %q revision %d deployed in %s\n", res.Release, res.Revision, formatElapsed(res.Duration))
+	return nil
+}

@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"errors"
+
+	"github.com/shipsafe/shipsafe/pkg/deploy"
+	"github.com/shipsafe/shipsafe/pkg/release"
+)
+
+// Exit codes, as documented in the README.
+const (
+	ExitOK          = 0
+	ExitRolledBack  = 1 // deploy failed and the cluster is at the last good revision; for diff/drift: differences found
+	ExitInput       = 2 // bad input or usage; nothing changed
+	ExitNotRestored = 3 // failed and not restored: a person must act
+	ExitLocked      = 4 // another deploy of the release holds the lock
+)
+
+// usageError marks a command-line mistake.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// exitCode maps an action's error to the process exit code.
+func exitCode(err error) int {
+	var (
+		ferr  *deploy.FailedError
+		ierr  *deploy.InputError
+		uerr  *usageError
+		coded *codeError
+	)
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &coded):
+		return coded.code
+	case errors.Is(err, release.ErrLocked):
+		return ExitLocked
+	case errors.As(err, &ferr):
+		if ferr.Restored {
+			return ExitRolledBack
+		}
+		return ExitNotRestored
+	case errors.As(err, &ierr), errors.As(err, &uerr):
+		return ExitInput
+	}
+	return ExitInput
+}
+
+// codeError carries an exit code decided by a command (diff and drift: 1 = differences).
+type codeError struct {
+	code int
+	err  error
+}
+
+func (e *codeError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}

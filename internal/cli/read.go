@@ -1,0 +1,223 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipsafe/shipsafe/pkg/deploy"
+	"github.com/shipsafe/shipsafe/pkg/kube"
+	"github.com/shipsafe/shipsafe/pkg/release"
+	"github.com/shipsafe/shipsafe/pkg/release/store"
+)
+
+// revisionView is the JSON shape of a revision in read commands: the record without its
+// objects, plus their names.
+type revisionView struct {
+	Release      string         `json:"release"`
+	Namespace    string         `json:"namespace"`
+	Revision     int            `json:"revision"`
+	Status       release.Status `json:"status"`
+	Description  string         `json:"description,omitempty"`
+	Reason       string         `json:"reason,omitempty"`
+	Evidence     []string       `json:"evidence,omitempty"`
+	RolledBackTo int            `json:"rolledBackTo,omitempty"`
+	Source       string         `json:"source,omitempty"`
+	Holder       string         `json:"holder,omitempty"`
+	StartedAt    time.Time      `json:"startedAt"`
+	UpdatedAt    time.Time      `json:"updatedAt"`
+	Objects      []string       `json:"objects"`
+}
+
+func viewOf(r *release.Revision) *revisionView {
+	if r == nil {
+		return nil
+	}
+	v := &revisionView{
+		Release: r.Release, Namespace: r.Namespace, Revision: r.Number, Status: r.Status,
+		Description: r.Description, Reason: r.Reason, Evidence: r.Evidence, RolledBackTo: r.RolledBackTo,
+		Source: r.Source, Holder: r.Holder, StartedAt: r.StartedAt, UpdatedAt: r.UpdatedAt, Objects: []string{},
+	}
+	for _, o := range r.Objects {
+		v.Objects = append(v.Objects, release.RefOf(o).String())
+	}
+	return v
+}
+
+func (a *app) historyCommand() *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "history RELEASE",
+		Short: "List a release's revisions with their status and reasons",
+		Args:  exactArgs(1, "one release name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := outputFormat(output); err != nil {
+				return err
+			}
+			cfg, ns, err := a.actionConfig(trackFlags{})
+			if err != nil {
+				return err
+			}
+			revs, err := deploy.History(cmd.Context(), cfg, args[0], ns)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				views := make([]*revisionView, len(revs))
+				for i, r := range revs {
+					views[i] = viewOf(r)
+				}
+				return json.NewEncoder(a.stdout).Encode(views)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "REVISION\tUPDATED\tSTATUS\tDESCRIPTION\tREASON")
+			for _, r := range revs {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.Number, r.UpdatedAt.Local().Format(time.DateTime), r.Status, r.Description, oneLine(r.Reason))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
+	return cmd
+}
+
+func (a *app) statusCommand() *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "status RELEASE",
+		Short: "Show the deployed and the latest revision of a release",
+		Args:  exactArgs(1, "one release name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := outputFormat(output); err != nil {
+				return err
+			}
+			cfg, ns, err := a.actionConfig(trackFlags{})
+			if err != nil {
+				return err
+			}
+			st, err := deploy.Status(cmd.Context(), cfg, args[0], ns)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return json.NewEncoder(a.stdout).Encode(map[string]any{
+					"release": st.Release, "namespace": ns, "deployed": viewOf(st.Deployed), "latest": viewOf(st.Latest),
+				})
+			}
+			printStatus(a.stdout, ns, st)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
+	return cmd
+}
+
+func printStatus(w io.Writer, ns string, st *deploy.StatusReport) {
+	fmt.Fprintf(w, "release:   %s\nnamespace: %s\n", st.Release, ns)
+	if st.Deployed != nil {
+		fmt.Fprintf(w, "deployed:  revision %d (%s, %s)\n", st.Deployed.Number, st.Deployed.Description, st.Deployed.UpdatedAt.Local().Format(time.DateTime))
+		fmt.Fprintf(w, "objects:   %d\n", len(st.Deployed.Objects))
+		for _, o := range st.Deployed.Objects {
+			fmt.Fprintf(w, "  %s\n", release.RefOf(o))
+		}
+	} else {
+		fmt.Fprintln(w, "deployed:  none")
+	}
+	if l := st.Latest; l != nil && (st.Deployed == nil || l.Number != st.Deployed.Number) {
+		fmt.Fprintf(w, "latest:    revision %d %s: %s\n", l.Number, l.Status, oneLine(l.Reason))
+		for _, e := range l.Evidence {
+			fmt.Fprintf(w, "  %s\n", oneLine(e))
+		}
+	}
+}
+
+func (a *app) listCommand() *cobra.Command {
+	var (
+		output        string
+		allNamespaces bool
+	)
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List releases in the namespace (or all with -A)",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := outputFormat(output); err != nil {
+				return err
+			}
+			clients, err := kube.FromFlags(a.flags)
+			if err != nil {
+				return &deploy.InputError{Err: err}
+			}
+			ns := clients.Namespace
+			if allNamespaces {
+				ns = ""
+			}
+			revs, err := store.NewSecrets(clients.Typed, ns).List(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("list releases: %w", err)
+			}
+			if output == "json" {
+				views := make([]*revisionView, len(revs))
+				for i, r := range revs {
+					views[i] = viewOf(r)
+				}
+				return json.NewEncoder(a.stdout).Encode(views)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tNAMESPACE\tREVISION\tSTATUS\tUPDATED\tDESCRIPTION")
+			for _, r := range revs {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", r.Release, r.Namespace, r.Number, r.Status, r.UpdatedAt.Local().Format(time.DateTime), r.Description)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
+	cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "list releases in every namespace")
+	return cmd
+}
+
+func (a *app) uninstallCommand() *cobra.Command {
+	var (
+		purge    bool
+		lockWait time.Duration
+		output   string
+	)
+	cmd := &cobra.Command{
+		Use:   "uninstall RELEASE",
+		Short: "Delete a release's objects; keep its history unless --purge",
+		Args:  exactArgs(1, "one release name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := outputFormat(output); err != nil {
+				return err
+			}
+			cfg, ns, err := a.actionConfig(trackFlags{})
+			if err != nil {
+				return err
+			}
+			p := newEventPrinter(a.stdout, output == "json", cfg.Clock())
+			res, err := deploy.NewUninstall(cfg).Run(cmd.Context(), deploy.UninstallOptions{
+				Release: args[0], Namespace: ns, Purge: purge, LockWait: lockWait, OnEvent: p.print,
+			})
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return json.NewEncoder(a.stdout).Encode(res)
+			}
+			what := "history kept"
+			if res.Purged {
+				what = "history purged"
+			}
+			fmt.Fprintf(a.stdout, "release %q uninstalled: %d objects deleted, %s\n", res.Release, len(res.Deleted), what)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&purge, "purge", false, "delete the release's records too")
+	cmd.Flags().DurationVar(&lockWait, "lock-wait", 0, "how long to wait for a deploy of this release to finish")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
+	return cmd
+}

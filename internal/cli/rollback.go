@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipsafe/shipsafe/pkg/deploy"
+)
+
+func (a *app) rollbackCommand() *cobra.Command {
+	var df deployFlags
+	cmd := &cobra.Command{
+		Use:   "rollback RELEASE [REVISION]",
+		Short: "Deploy an earlier revision again (default: the one deployed before the current)",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) < 1 || len(args) > 2 {
+				return &usageError{fmt.Errorf("want RELEASE [REVISION], got %d arguments", len(args))}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := df.validate(); err != nil {
+				return err
+			}
+			to := 0
+			if len(args) == 2 {
+				n, err := strconv.Atoi(args[1])
+				if err != nil || n < 1 {
+					return &usageError{fmt.Errorf("revision %q: want a positive number from `shipsafe history %s`", args[1], args[0])}
+				}
+				to = n
+			}
+			cfg, ns, err := a.actionConfig(df.track)
+			if err != nil {
+				return err
+			}
+			return a.runDeploy(cmd, cfg, &df, df.options(args[0], ns), func(o deploy.Options) (*deploy.Result, error) {
+				return deploy.NewRollback(cfg).Run(cmd.Context(), to, o)
+			})
+		},
+	}
+	df.bind(cmd)
+	return cmd
+}

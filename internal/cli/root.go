@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+)
+
+// Version is the shipsafe version, set at build time with -ldflags -X.
+var Version = "dev"
+
+// app holds what every command shares: flags, streams and the stop channel.
+type app struct {
+	flags  *genericclioptions.ConfigFlags
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	// stop closes on a second signal: waits end at once, records are still written.
+	stop <-chan struct{}
+	env  func(string) string
+}
+
+// Run runs shipsafe with args and returns the exit code. ctx is cancelled on the first
+// SIGINT/SIGTERM; stop is closed on the second.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, stop <-chan struct{}) int {
+	a := &app{
+		flags:  genericclioptions.NewConfigFlags(true),
+		stdin:  stdin,
+		stdout: stdout,
+		stderr: stderr,
+		stop:   stop,
+		env:    os.Getenv,
+	}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var coded *codeError
+	if !errors.As(err, &coded) || coded.err != nil {
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+	}
+	return exitCode(err)
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "shipsafe",
+		Short: "Deploy to Kubernetes safely: whole and healthy, or rolled back",
+		Long: `shipsafe deploys a release from plain YAML, tracks every object live until it is
+ready, fails fast with events and logs, and rolls back to the last good revision on any
+failure, timeout or signal. Release records and locks live in the cluster.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	a.flags.AddFlags(root.PersistentFlags())
+	root.AddCommand(
+		a.deployCommand(),
+		a.rollbackCommand(),
+		a.statusCommand(),
+		a.historyCommand(),
+		a.listCommand(),
+		a.uninstallCommand(),
+		a.lintCommand(),
+		a.versionCommand(),
+	)
+	return root
+}
+
+// exactArgs is cobra.ExactArgs that reports a usage error (exit 2).
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != n {
+			return &usageError{fmt.Errorf("want %s, got %d arguments", what, len(args))}
+		}
+		return nil
+	}
+}
+
+func (a *app) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the shipsafe version",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(*cobra.Command, []string) error {
+			fmt.Fprintf(a.stdout, "shipsafe %s\n", Version)
+			return nil
+		},
+	}
+}

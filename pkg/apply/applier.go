@@ -1,0 +1,201 @@
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
+
+	"github.com/shipsafe/shipsafe/pkg/manifest"
+)
+
+// FieldManager is the server-side apply manager that owns the fields shipsafe sets.
+const FieldManager = "shipsafe"
+
+// DefaultParallelism bounds the requests in flight while applying one group of objects.
+const DefaultParallelism = 32
+
+// Applier applies and deletes objects through the dynamic client.
+type Applier struct {
+	dynamic     dynamic.Interface
+	metadata    metadata.Interface
+	mapper      meta.RESTMapper
+	parallelism int
+}
+
+// New returns an Applier. parallelism <= 0 means DefaultParallelism.
+func New(dyn dynamic.Interface, md metadata.Interface, mapper meta.RESTMapper, parallelism int) *Applier {
+	if parallelism <= 0 {
+		parallelism = DefaultParallelism
+	}
+	return &Applier{dynamic: dyn, metadata: md, mapper: mapper, parallelism: parallelism}
+}
+
+// Options tune one Apply.
+type Options struct {
+	// DryRun asks the server to validate and default without persisting.
+	DryRun bool
+	// Force takes fields that other managers own instead of failing with a conflict.
+	Force bool
+	// OnApplied, when set, is called after each object is applied (from several goroutines).
+	OnApplied func(obj *unstructured.Unstructured)
+}
+
+// Apply applies objs group by group (manifest.Groups: CRDs and namespaces first,
+// workloads after their config), each group in parallel. It stops at the first group with
+// an error and returns every error of that group joined. It returns the live objects the
+// server answered with, in the order applied.
+func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts Options) ([]*unstructured.Unstructured, error) {
+	var applied []*unstructured.Unstructured
+	for _, group := range manifest.Groups(objs) {
+		out, err := a.applyGroup(ctx, group, opts)
+		applied = append(applied, out...)
+		if err != nil {
+			return applied, err
+		}
+		if !opts.DryRun {
+			// A CRD or namespace applied in this group may add kinds the next group uses.
+			if r, ok := a.mapper.(meta.ResettableRESTMapper); ok && hasCRD(group) {
+				r.Reset()
+			}
+		}
+	}
+	return applied, nil
+}
+
+func (a *Applier) applyGroup(ctx context.Context, group []*unstructured.Unstructured, opts Options) ([]*unstructured.Unstructured, error) {
+	var (
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		errs    []error
+		applied = make([]*unstructured.Unstructured, len(group))
+		sem     = make(chan struct{}, a.parallelism)
+	)
+	for i, obj := range group {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return compact(applied), ctx.Err()
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			live, err := a.applyOne(ctx, obj, opts)
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+				return
+			}
+			applied[i] = live
+			if opts.OnApplied != nil {
+				opts.OnApplied(live)
+			}
+		}()
+	}
+	wg.Wait()
+	return compact(applied), errors.Join(errs...)
+}
+
+func compact(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+	out := objs[:0:0]
+	for _, o := range objs {
+		if o != nil {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// applyOne server-side applies one object.
+func (a *Applier) applyOne(ctx context.Context, obj *unstructured.Unstructured, opts Options) (*unstructured.Unstructured, error) {
+	key := manifest.KeyOf(obj)
+	ri, err := a.resource(obj.GroupVersionKind(), obj.GetNamespace())
+	if err != nil {
+		return nil, &Error{Key: key, Op: "apply", Err: err}
+	}
+	body, err := json.Marshal(stripForApply(obj))
+	if err != nil {
+		return nil, &Error{Key: key, Op: "apply", Err: fmt.Errorf("encode: %w", err)}
+	}
+	po := metav1.PatchOptions{FieldManager: FieldManager, Force: &opts.Force}
+	if opts.DryRun {
+		po.DryRun = []string{metav1.DryRunAll}
+	}
+	live, err := ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, body, po)
+	if err != nil {
+		return nil, &Error{Key: key, Op: opVerb(opts), Err: err}
+	}
+	return live, nil
+}
+
+func opVerb(opts Options) string {
+	if opts.DryRun {
+		return "validate"
+	}
+	return "apply"
+}
+
+// stripForApply drops the fields a manifest must not send in an apply patch.
+func stripForApply(obj *unstructured.Unstructured) *unstructured.Unstructured {
+	c := obj.DeepCopy()
+	unstructured.RemoveNestedField(c.Object, "metadata", "resourceVersion")
+	unstructured.RemoveNestedField(c.Object, "metadata", "uid")
+	unstructured.RemoveNestedField(c.Object, "metadata", "managedFields")
+	unstructured.RemoveNestedField(c.Object, "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(c.Object, "metadata", "generation")
+	unstructured.RemoveNestedField(c.Object, "status")
+	return c
+}
+
+// resource returns the dynamic client for obj's kind in namespace.
+func (a *Applier) resource(gvk schema.GroupVersionKind, namespace string) (dynamic.ResourceInterface, error) {
+	m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		if meta.IsNoMatchError(err) {
+			return nil, fmt.Errorf("%w: the cluster does not serve kind %s in %s; install its CRD first or fix apiVersion",
+				ErrUnknownKind, gvk.Kind, gvk.GroupVersion())
+		}
+		return nil, fmt.Errorf("map kind %s: %w", gvk, err)
+	}
+	if m.Scope.Name() == meta.RESTScopeNameNamespace {
+		return a.dynamic.Resource(m.Resource).Namespace(namespace), nil
+	}
+	return a.dynamic.Resource(m.Resource), nil
+}
+
+func hasCRD(objs []*unstructured.Unstructured) bool {
+	for _, o := range objs {
+		if o.GetKind() == "CustomResourceDefinition" {
+			return true
+		}
+	}
+	return false
+}
+
+// Get returns the live object, or (nil, nil) when it does not exist.
+func (a *Applier) Get(ctx context.Context, gvk schema.GroupVersionKind, namespace, name string) (*unstructured.Unstructured, error) {
+	ri, err := a.resource(gvk, namespace)
+	if err != nil {
+		return nil, err
+	}
+	live, err := ri.Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s %s/%s: %w", gvk.Kind, namespace, name, err)
+	}
+	return live, nil
+}

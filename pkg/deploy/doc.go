@@ -1,0 +1,9 @@
+// Package deploy runs shipsafe's release actions: Deploy (validate, lock, record, apply,
+// track, prune, and on any failure or signal roll back to the last deployed revision),
+// Rollback, Uninstall, and the read actions Status, History and List.
+//
+// Each action is built from a Config and run with a context and its options, in the style
+// of Helm's actions. The library never prints: progress comes out as Events through
+// Options.OnEvent and the outcome as a Result or a typed error (InputError, FailedError,
+// or a *release.HeldError for a locked release) that the CLI maps to exit codes.
+package deploy

@@ -1,0 +1,61 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/shipsafe/shipsafe/pkg/release"
+)
+
+// Rollback deploys the objects of an earlier revision as a new revision, with the same
+// safety as any deploy (lock, record, tracking, automatic rollback if it fails).
+type Rollback struct {
+	cfg *Config
+}
+
+// NewRollback returns the rollback action.
+func NewRollback(cfg *Config) *Rollback { return &Rollback{cfg: cfg} }
+
+// Run rolls opts.Release back to revision to; to == 0 means the last revision that was
+// deployed before the current one. opts.Objects is ignored: the target's objects are used.
+func (r *Rollback) Run(ctx context.Context, to int, opts Options) (*Result, error) {
+	revs, err := r.cfg.Store.History(ctx, opts.Release)
+	if err != nil {
+		return nil, fmt.Errorf("read history of %q: %w", opts.Release, err)
+	}
+	if len(revs) == 0 {
+		return nil, inputErrorf("release %q not found in namespace %q; check the name and -n", opts.Release, opts.Namespace)
+	}
+	target, err := rollbackTarget(revs, to)
+	if err != nil {
+		return nil, err
+	}
+	opts.Objects = target.Objects
+	opts.Source = target.Source
+	opts.Description = fmt.Sprintf("rollback to %d", target.Number)
+	return NewDeploy(r.cfg).Run(ctx, opts)
+}
+
+// rollbackTarget picks the revision to roll back to.
+func rollbackTarget(revs []*release.Revision, to int) (*release.Revision, error) {
+	if to > 0 {
+		for _, r := range revs {
+			if r.Number == to {
+				if len(r.Objects) == 0 {
+					return nil, inputErrorf("revision %d of %q has no objects to roll back to", to, r.Release)
+				}
+				return r, nil
+			}
+		}
+		return nil, inputErrorf("revision %d of %q not found; see `shipsafe history %s`", to, revs[0].Release, revs[0].Release)
+	}
+	current := release.LastDeployed(revs)
+	for i := len(revs) - 1; i >= 0; i-- {
+		r := revs[i]
+		if r.Status == release.StatusSuperseded && (current == nil || r.Number < current.Number) {
+			return r, nil
+		}
+	}
+	return nil, inputErrorf("release %q has no earlier deployed revision to roll back to; name one: `shipsafe rollback %s REVISION`",
+		revs[0].Release, revs[0].Release)
+}
