@@ -48,9 +48,21 @@ func (c Configs) Write(ctx context.Context, p PKI) error {
 		c.KubeProxy(): kubeProxyConfig(c.AdminKubeconfig()),
 	}
 	for path, content := range files {
-		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
+		if err := writeIfChanged(path, content); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// writeIfChanged writes content to path unless the file already holds it: kube-proxy
+// exits when its configuration file is written to, even with the same content.
+func writeIfChanged(path, content string) error {
+	if old, err := os.ReadFile(path); err == nil && string(old) == content {
+		return nil
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }
