@@ -2,6 +2,8 @@ package kube
 
 import (
 	"fmt"
+	"net/http"
+	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -31,6 +33,8 @@ type Clients struct {
 	Mapper    meta.ResettableRESTMapper
 	// Namespace is the namespace from the flags or the kubeconfig context.
 	Namespace string
+
+	requests *atomic.Int64
 }
 
 // FromFlags builds Clients from kubectl-style flags (kubeconfig, context, namespace...).
@@ -50,6 +54,8 @@ func FromFlags(flags *genericclioptions.ConfigFlags) (*Clients, error) {
 // DefaultBurst unless they are set.
 func New(cfg *rest.Config, namespace string) (*Clients, error) {
 	cfg = rest.CopyConfig(cfg)
+	requests := new(atomic.Int64)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return requestCounter{next: rt, n: requests} })
 	if cfg.QPS == 0 {
 		cfg.QPS = DefaultQPS
 	}
@@ -82,5 +88,6 @@ func New(cfg *rest.Config, namespace string) (*Clients, error) {
 		Discovery: disc,
 		Mapper:    restmapper.NewDeferredDiscoveryRESTMapper(disc),
 		Namespace: namespace,
+		requests:  requests,
 	}, nil
 }

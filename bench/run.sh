@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# run.sh: shipsafe next to Helm and kubectl on the local cluster, in one run.
+#  1. deploy + upgrade of a release of $N ConfigMaps: wall time and peak memory (RSS)
+#  2. time from apply to a failure verdict for a crashing image, and shipsafe's API requests
+# Results go to stdout and to bench/results/latest.md; copy them into docs/benchmarks.md.
+# Needs the cluster up (make bench does it) and builds Helm from its Go module once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/usr/local/go/bin:$PATH"
+export KUBECONFIG="$PWD/.cluster/kubeconfig"
+N=${N:-1000}
+VERDICT_CAP=${VERDICT_CAP:-120}
+ship=$PWD/bin/shipsafe
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/shipsafe
+helm=$cache/helm-v4.3.1/helm
+kubectl=$(command -v kubectl || true)
+
+command -v /usr/bin/time >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; }
+if [ ! -x "$helm" ]; then
+	echo "building Helm v4.3.1 from its Go module into $helm"
+	mkdir -p "$(dirname "$helm")"
+	(cd bench/helmbuild && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=v4.3.1" -o "$helm" helm.sh/helm/v4/cmd/helm)
+fi
+[ -n "$kubectl" ] || echo "kubectl not found: its rows are skipped"
+make --no-print-directory image APP=crash TAG=bench >/dev/null
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+bash bench/gen.sh "$work" "$N"
+mkdir -p bench/results
+out=bench/results/latest.md
+
+# measure LABEL CMD...: runs CMD, prints "seconds peak-MiB exit"
+measure() {
+	local t0 t1 rss code
+	t0=$(date +%s.%N)
+	set +e
+	/usr/bin/time -f '%M' -o "$work/rss" "$@" >"$work/out" 2>&1
+	code=$?
+	set -e
+	t1=$(date +%s.%N)
+	rss=$(tail -1 "$work/rss")
+	printf '%.1f %.0f %d\n' "$(echo "$t1 - $t0" | bc)" "$(echo "$rss / 1024" | bc)" "$code"
+}
+ns() { # fresh namespace NAME
+	"$ship" -n default deploy "bench-ns-$1" -f <(printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "$1") >/dev/null
+}
+row() { printf '| %s | %s | %s | %s |\n' "$@" | tee -a "$out"; }
+
+{
+	echo "# Benchmark run $(date -u +%Y-%m-%dT%H:%MZ)"
+	echo
+	echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; Kubernetes v1.34.2 local cluster; Helm v4.3.1; $($kubectl version --client 2>/dev/null | head -1)"
+	echo
+	echo "## Deploy and upgrade a release of $N ConfigMaps"
+	echo
+	echo "| tool | step | wall time (s) | peak RSS (MiB) |"
+	echo "|---|---|---|---|"
+} | tee "$out"
+
+ns bench-ship
+read -r t m c < <(measure "$ship" -n bench-ship deploy cms -f "$work/v1.yaml" -o json); [ "$c" = 0 ] || { cat "$work/out"; exit 1; }
+row shipsafe "install" "$t" "$m"
+read -r t m c < <(measure "$ship" -n bench-ship deploy cms -f "$work/v2.yaml" -o json); [ "$c" = 0 ] || { cat "$work/out"; exit 1; }
+row shipsafe "upgrade" "$t" "$m"
+requests=$(grep -o '"apiRequests":[0-9]*' "$work/out" | tail -1 | cut -d: -f2 || true)
+
+ns bench-helm
+read -r t m c < <(measure "$helm" upgrade --install cms "$work/chart" -n bench-helm --wait --timeout 10m); [ "$c" = 0 ] || { cat "$work/out"; exit 1; }
+row "helm upgrade --install --wait" "install" "$t" "$m"
+read -r t m c < <(measure "$helm" upgrade --install cms "$work/chart" -n bench-helm --wait --timeout 10m --set version=2); [ "$c" = 0 ] || { cat "$work/out"; exit 1; }
+row "helm upgrade --install --wait" "upgrade" "$t" "$m"
+
+if [ -n "$kubectl" ]; then
+	ns bench-kubectl
+	read -r t m c < <(measure "$kubectl" apply --server-side -n bench-kubectl -f "$work/v1.yaml"); [ "$c" = 0 ] || { cat "$work/out"; exit 1; }
+	row "kubectl apply --server-side" "install" "$t" "$m"
+	read -r t m c < <(measure "$kubectl" apply --server-side -n bench-kubectl -f "$work/v2.yaml"); [ "$c" = 0 ] || { cat "$work/out"; exit 1; }
+	row "kubectl apply --server-side" "upgrade" "$t" "$m"
+fi
+
+{
+	echo
+	echo "## Time from apply to a failure verdict (image that crashes at start)"
+	echo
+	echo "Each tool is capped at ${VERDICT_CAP}s; a tool still waiting then has given no verdict."
+	echo
+	echo "| tool | exit | seconds to verdict | what it said |"
+	echo "|---|---|---|---|"
+} | tee -a "$out"
+verdict() { # LABEL CMD...
+	local label=$1; shift
+	read -r t m c < <(measure timeout "$VERDICT_CAP" "$@")
+	local said
+	said=$(grep -Eio 'CrashLoopBackOff|timed out[^"]*|context deadline exceeded|progress deadline|error[^"]{0,60}' "$work/out" | head -1 | tr '|' '/' || true)
+	[ "$c" = 124 ] && said="no verdict: still waiting at the cap"
+	row "$label" "$c" "$t" "${said:-?}"
+}
+ns bench-crash-ship
+verdict "shipsafe deploy" "$ship" -n bench-crash-ship deploy crasher -f "$work/crash.yaml"
+ns bench-crash-helm
+verdict "helm upgrade --install --wait" "$helm" upgrade --install crasher "$work/crashchart" -n bench-crash-helm --wait --timeout 5m
+if [ -n "$kubectl" ]; then
+	ns bench-crash-kubectl
+	verdict "kubectl apply + rollout status" bash -c "$kubectl apply -n bench-crash-kubectl -f $work/crash.yaml && $kubectl rollout status -n bench-crash-kubectl deployment/crasher"
+fi
+if [ -n "$requests" ]; then
+	echo | tee -a "$out"
+	echo "shipsafe API requests for the $N-ConfigMap upgrade (validation, lock, records, apply, tracking): $requests" | tee -a "$out"
+fi
+for n in bench-ship bench-helm bench-kubectl bench-crash-ship bench-crash-helm bench-crash-kubectl; do
+	"$ship" -n default uninstall "bench-ns-$n" --purge >/dev/null 2>&1 || true
+done
