@@ -1,0 +1,114 @@
+package track
+
+import (
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/shipsafe/shipsafe/pkg/health"
+)
+
+// ObjectRef names a tracked object: API group (empty for the core group), kind, namespace
+// (empty for cluster-scoped objects) and name. Its fields match manifest.Key's, so one
+// converts to the other.
+type ObjectRef struct {
+	Group     string `json:"group"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+}
+
+// RefOf returns the reference of obj.
+func RefOf(obj *unstructured.Unstructured) ObjectRef {
+	gvk := obj.GroupVersionKind()
+	return ObjectRef{Group: gvk.Group, Kind: gvk.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
+}
+
+// String renders the reference as "group/Kind namespace/name", leaving out the group of
+// core objects and the namespace of cluster-scoped ones: "apps/Deployment prod/web",
+// "Service prod/web", "apiextensions.k8s.io/CustomResourceDefinition widgets.example.com".
+func (r ObjectRef) String() string {
+	s := r.Kind
+	if r.Group != "" {
+		s = r.Group + "/" + r.Kind
+	}
+	if r.Namespace != "" {
+		return s + " " + r.Namespace + "/" + r.Name
+	}
+	return s + " " + r.Name
+}
+
+// EventType says what an Event reports.
+type EventType string
+
+const (
+	// StatusChanged: a tracked object's health changed; Event.Status holds the new one.
+	StatusChanged EventType = "StatusChanged"
+	// ClusterEvent: a Warning event about a tracked object or one of its pods or
+	// ReplicaSets; Source names the object it is about, Reason and Message are its own.
+	ClusterEvent EventType = "ClusterEvent"
+	// LogLine: one line of the failing container's log; Source names "pod/container",
+	// Previous says it is from the container's previous instance.
+	LogLine EventType = "LogLine"
+	// Done: tracking ended; Message sums up how (all ready, failed, or interrupted).
+	Done EventType = "Done"
+)
+
+// Event is one item of a Tracker's output stream.
+type Event struct {
+	// Time is when the tracker saw it; Elapsed is Time since tracking started.
+	Time    time.Time     `json:"time"`
+	Elapsed time.Duration `json:"elapsed"`
+	Type    EventType     `json:"type"`
+	// Object is the tracked object the event concerns (zero for Done).
+	Object ObjectRef `json:"object"`
+	// Status is the object's new health (StatusChanged), or the failed object's (Done
+	// after a failure).
+	Status health.Status `json:"status"`
+	// Source is what a ClusterEvent is about ("Pod web-7d9f-x2x"), or the container a
+	// LogLine comes from ("web-7d9f-x2x/app").
+	Source string `json:"source,omitempty"`
+	// Reason is a ClusterEvent's reason (BackOff, Failed, FailedScheduling...).
+	Reason string `json:"reason,omitempty"`
+	// Message is a ClusterEvent's message, a LogLine's text or Done's summary.
+	Message string `json:"message,omitempty"`
+	// Previous marks a LogLine from the container's previous (crashed) instance.
+	Previous bool `json:"previous,omitempty"`
+}
+
+// ObjectResult is the outcome for one tracked object.
+type ObjectResult struct {
+	Ref    ObjectRef     `json:"ref"`
+	Status health.Status `json:"status"`
+	// ReadyAfter is how long after tracking started the object last became Ready; zero
+	// when it is not Ready.
+	ReadyAfter time.Duration `json:"readyAfter"`
+}
+
+// Result is the outcome of Tracker.Run.
+type Result struct {
+	// Objects holds one entry per tracked object, in the order given to Run.
+	Objects []ObjectResult `json:"objects"`
+	// Failed says an object failed; Object, Reason and Message say which and why.
+	Failed  bool      `json:"failed"`
+	Object  ObjectRef `json:"object"`
+	Reason  string    `json:"reason,omitempty"`
+	Message string    `json:"message,omitempty"`
+	// Evidence holds, on failure, the failed object's Warning events and the last lines
+	// of the failing container's current and previous logs; when Run was interrupted, the
+	// Warning events of the objects that were not ready.
+	Evidence []string `json:"evidence,omitempty"`
+	// Duration is how long tracking took.
+	Duration time.Duration `json:"duration"`
+}
+
+// NotReady returns the objects that were not Ready when tracking ended.
+func (r Result) NotReady() []ObjectResult {
+	var out []ObjectResult
+	for _, o := range r.Objects {
+		if o.Status.Phase != health.Ready {
+			out = append(out, o)
+		}
+	}
+	return out
+}
