@@ -1,0 +1,75 @@
+package release
+
+import (
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Revision is the record of one deploy, rollback or uninstall of a release: what was
+// applied, what it newly created, and how it ended. Stores keep one record per
+// (Release, Number).
+type Revision struct {
+	// Release is the release name (a DNS label of at most 53 characters; see ValidateName).
+	Release string `json:"release"`
+	// Namespace is the namespace holding the record, i.e. the release namespace.
+	Namespace string `json:"namespace,omitempty"`
+	// Number counts revisions of the release from 1; a new revision takes Latest+1.
+	Number int `json:"number"`
+	// Status is where the revision stands; change it with Transition.
+	Status Status `json:"status"`
+	// Objects are the desired objects of this revision, as applied.
+	Objects []*unstructured.Unstructured `json:"objects,omitempty"`
+	// Created lists the objects this revision newly creates (absent before it). It is
+	// written while the revision is pending, before anything is applied, so that the
+	// cleanup of a failed or interrupted revision works even after the deployer is killed.
+	Created []ObjectRef `json:"created,omitempty"`
+	// Reason says why the revision failed or was rolled back.
+	Reason string `json:"reason,omitempty"`
+	// Evidence holds warning events and log lines that explain a failure.
+	Evidence []string `json:"evidence,omitempty"`
+	// RolledBackTo is, for a failed or rolled-back revision, the revision restored in the
+	// cluster (0 when none was).
+	RolledBackTo int `json:"rolledBackTo,omitempty"`
+	// Source says where the objects came from, for history (e.g. "-f k8s/").
+	Source string `json:"source,omitempty"`
+	// Holder identifies who ran the revision (the lock holder id).
+	Holder string `json:"holder,omitempty"`
+	// StartedAt is when the revision was created as pending.
+	StartedAt time.Time `json:"startedAt,omitzero"`
+	// UpdatedAt is when the revision last changed.
+	UpdatedAt time.Time `json:"updatedAt,omitzero"`
+	// FinishedAt is when the revision's own operation ended (see Transition).
+	FinishedAt time.Time `json:"finishedAt,omitzero"`
+	// Description is one line for history, e.g. "upgrade" or "rollback to 3".
+	Description string `json:"description,omitempty"`
+
+	// StoreVersion is the store's opaque version of the stored copy this value was read
+	// from or last written as. Stores set it on Create, Get, History, List and Update, and
+	// Update refuses to overwrite a record that changed since (see store.Store). It is not
+	// part of the record.
+	StoreVersion string `json:"-"`
+}
+
+// DeepCopy returns a copy of r that shares no memory with it (nil for nil).
+func (r *Revision) DeepCopy() *Revision {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	if r.Objects != nil {
+		c.Objects = make([]*unstructured.Unstructured, len(r.Objects))
+		for i, o := range r.Objects {
+			if o != nil {
+				c.Objects[i] = o.DeepCopy()
+			}
+		}
+	}
+	if r.Created != nil {
+		c.Created = append([]ObjectRef(nil), r.Created...)
+	}
+	if r.Evidence != nil {
+		c.Evidence = append([]string(nil), r.Evidence...)
+	}
+	return &c
+}

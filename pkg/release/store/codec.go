@@ -1,0 +1,77 @@
+package store
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+
+	"github.com/shipsafe/shipsafe/pkg/release"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// encode renders rev as gzip'd JSON, refusing a body over MaxRecordSize.
+func encode(rev *release.Revision) ([]byte, error) {
+	for i, o := range rev.Objects {
+		if o == nil {
+			return nil, fmt.Errorf("encode release %s revision %d: object %d is nil", rev.Release, rev.Number, i)
+		}
+	}
+	raw, err := json.Marshal(rev)
+	if err != nil {
+		return nil, fmt.Errorf("encode release %s revision %d: %w", rev.Release, rev.Number, err)
+	}
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil, fmt.Errorf("encode release %s revision %d: %w", rev.Release, rev.Number, err)
+	}
+	if _, err := zw.Write(raw); err != nil {
+		return nil, fmt.Errorf("encode release %s revision %d: %w", rev.Release, rev.Number, err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("encode release %s revision %d: %w", rev.Release, rev.Number, err)
+	}
+	if buf.Len() > MaxRecordSize {
+		return nil, &TooLargeError{Release: rev.Release, Number: rev.Number, Size: buf.Len(), Limit: MaxRecordSize}
+	}
+	return buf.Bytes(), nil
+}
+
+// revisionFields has Revision's fields and JSON names but not its methods; wire shadows
+// its Objects so that objects decode with Kubernetes' number rules (integers stay int64).
+type revisionFields release.Revision
+
+type wire struct {
+	*revisionFields
+	Objects []json.RawMessage `json:"objects,omitempty"`
+}
+
+// decode parses a body written by encode.
+func decode(body []byte) (*release.Revision, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("decode release record: %w", err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("decode release record: %w", err)
+	}
+	rev := &release.Revision{}
+	w := wire{revisionFields: (*revisionFields)(rev)}
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, fmt.Errorf("decode release record: %w", err)
+	}
+	rev.Objects = nil
+	for i, o := range w.Objects {
+		var m map[string]any
+		if err := utiljson.Unmarshal(o, &m); err != nil {
+			return nil, fmt.Errorf("decode release record %s revision %d: object %d: %w", rev.Release, rev.Number, i, err)
+		}
+		rev.Objects = append(rev.Objects, &unstructured.Unstructured{Object: m})
+	}
+	return rev, nil
+}

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/shipsafe/shipsafe/pkg/release"
+)
+
+func TestCodecKeepsKubernetesNumbers(t *testing.T) {
+	t.Parallel()
+	rev := &release.Revision{Release: "web", Number: 1, Status: release.StatusPending, Objects: []*unstructured.Unstructured{{Object: map[string]any{
+		"apiVersion": "apps/v1", "kind": "Deployment",
+		"spec": map[string]any{"replicas": int64(3), "ratio": 0.25, "big": int64(1 << 53)},
+	}}}}
+	body, err := encode(rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decode(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := got.Objects[0].Object["spec"].(map[string]any)
+	if spec["replicas"] != int64(3) || spec["ratio"] != 0.25 || spec["big"] != int64(1<<53) {
+		t.Fatalf("numbers after a round trip: %#v", spec)
+	}
+}
+
+func TestCodecRejects(t *testing.T) {
+	t.Parallel()
+	if _, err := encode(&release.Revision{Release: "web", Number: 2, Objects: []*unstructured.Unstructured{nil}}); err == nil || !strings.Contains(err.Error(), "object 0 is nil") {
+		t.Fatalf("encode with a nil object: err = %v", err)
+	}
+	for _, body := range [][]byte{nil, []byte("plain text"), {0x1f, 0x8b, 0x08}} {
+		if _, err := decode(body); err == nil || !strings.HasPrefix(err.Error(), "decode release record") {
+			t.Errorf("decode(%q): err = %v, want a decode error", body, err)
+		}
+	}
+}
+
+func TestCodecCompresses(t *testing.T) {
+	t.Parallel()
+	// Typical manifests compress well: 300 similar ConfigMaps must take far less than their JSON.
+	rev := &release.Revision{Release: "web", Number: 1, Status: release.StatusDeployed}
+	for i := range 300 {
+		rev.Objects = append(rev.Objects, &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "v1", "kind": "ConfigMap",
+			"metadata": map[string]any{"name": "cm-" + strings.Repeat("x", i%7), "namespace": "apps", "labels": map[string]any{"shipsafe.io/release": "web"}},
+			"data":     map[string]any{"config.yaml": "log-level: info\nport: 8080\nfeature-flags: [a, b, c]\n"},
+		}})
+	}
+	raw, err := json.Marshal(rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := encode(rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(body)*10 > len(raw) {
+		t.Fatalf("encoded %d bytes of JSON into %d; want better than 10:1 on repetitive manifests", len(raw), len(body))
+	}
+}

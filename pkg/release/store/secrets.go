@@ -1,0 +1,318 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
+
+	"github.com/shipsafe/shipsafe/pkg/release"
+)
+
+// The layout of a release record Secret.
+const (
+	// SecretType is the type of every release record Secret.
+	SecretType corev1.SecretType = "shipsafe.io/release.v1"
+	// LabelRelease holds the release name (managed objects carry it too).
+	LabelRelease = "shipsafe.io/release"
+	// LabelRevision holds the revision number in decimal.
+	LabelRevision = "shipsafe.io/revision"
+	// LabelStatus holds the revision status.
+	LabelStatus = "shipsafe.io/status"
+	// LabelOwner is set to OwnerShipsafe on every record.
+	LabelOwner = "owner"
+	// OwnerShipsafe is the value of LabelOwner.
+	OwnerShipsafe = "shipsafe"
+	// DataKey is the Secret data key holding the gzip'd JSON body.
+	DataKey = "release"
+)
+
+// SecretName returns the name of the Secret holding revision number of release:
+// "shipsafe.<release>.v<number>".
+func SecretName(release string, number int) string {
+	return "shipsafe." + release + ".v" + strconv.Itoa(number)
+}
+
+var _ Store = (*Secrets)(nil)
+
+// Secrets is the Store on Kubernetes Secrets: one Secret of type SecretType per revision,
+// in the release namespace, labelled for listing without decoding bodies.
+type Secrets struct {
+	client    kubernetes.Interface
+	namespace string
+}
+
+// NewSecrets returns a Secret store for namespace. With namespace "" it sees every
+// namespace, for reading only (`list -A`): Get, History and List work, writes fail.
+func NewSecrets(client kubernetes.Interface, namespace string) *Secrets {
+	return &Secrets{client: client, namespace: namespace}
+}
+
+// Create implements Store.
+func (s *Secrets) Create(ctx context.Context, rev *release.Revision) error {
+	sec, err := s.secretFor("create", rev)
+	if err != nil {
+		return err
+	}
+	created, err := s.client.CoreV1().Secrets(s.namespace).Create(ctx, sec, metav1.CreateOptions{})
+	switch {
+	case apierrors.IsAlreadyExists(err):
+		return fmt.Errorf("create release %s revision %d: %w", rev.Release, rev.Number, ErrExists)
+	case err != nil:
+		return fmt.Errorf("create release %s revision %d: secret %s/%s: %w", rev.Release, rev.Number, s.namespace, sec.Name, err)
+	}
+	rev.StoreVersion = created.ResourceVersion
+	return nil
+}
+
+// Update implements Store.
+func (s *Secrets) Update(ctx context.Context, rev *release.Revision) error {
+	sec, err := s.secretFor("update", rev)
+	if err != nil {
+		return err
+	}
+	secrets := s.client.CoreV1().Secrets(s.namespace)
+	var updated *corev1.Secret
+	write := func() error {
+		if rev.StoreVersion == "" {
+			cur, err := secrets.Get(ctx, sec.Name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			sec.ResourceVersion = cur.ResourceVersion
+		}
+		updated, err = secrets.Update(ctx, sec, metav1.UpdateOptions{})
+		return err
+	}
+	if rev.StoreVersion == "" {
+		err = retry.RetryOnConflict(retry.DefaultRetry, write)
+	} else {
+		sec.ResourceVersion = rev.StoreVersion
+		err = write()
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		return fmt.Errorf("update release %s revision %d: %w", rev.Release, rev.Number, ErrNotFound)
+	case apierrors.IsConflict(err):
+		return fmt.Errorf("update release %s revision %d: %w", rev.Release, rev.Number, ErrConflict)
+	case err != nil:
+		return fmt.Errorf("update release %s revision %d: secret %s/%s: %w", rev.Release, rev.Number, s.namespace, sec.Name, err)
+	}
+	rev.StoreVersion = updated.ResourceVersion
+	return nil
+}
+
+// secretFor validates rev for a write and builds its Secret.
+func (s *Secrets) secretFor(op string, rev *release.Revision) (*corev1.Secret, error) {
+	if err := checkRevision(rev); err != nil {
+		return nil, err
+	}
+	if s.namespace == "" {
+		return nil, fmt.Errorf("%s release %s revision %d: this store reads all namespaces and cannot write; use a store for the release namespace", op, rev.Release, rev.Number)
+	}
+	switch rev.Namespace {
+	case "":
+		rev.Namespace = s.namespace
+	case s.namespace:
+	default:
+		return nil, fmt.Errorf("%s release %s revision %d: the revision is for namespace %q but this store writes to %q", op, rev.Release, rev.Number, rev.Namespace, s.namespace)
+	}
+	body, err := encode(rev)
+	if err != nil {
+		return nil, err
+	}
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      SecretName(rev.Release, rev.Number),
+			Namespace: s.namespace,
+			Labels: map[string]string{
+				LabelRelease:  rev.Release,
+				LabelRevision: strconv.Itoa(rev.Number),
+				LabelStatus:   string(rev.Status),
+				LabelOwner:    OwnerShipsafe,
+			},
+		},
+		Type: SecretType,
+		Data: map[string][]byte{DataKey: body},
+	}, nil
+}
+
+// Get implements Store. With all namespaces it fails when the release exists in more than
+// one.
+func (s *Secrets) Get(ctx context.Context, name string, number int) (*release.Revision, error) {
+	if err := release.ValidateName(name); err != nil {
+		return nil, err
+	}
+	if s.namespace != "" {
+		sec, err := s.client.CoreV1().Secrets(s.namespace).Get(ctx, SecretName(name, number), metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			return nil, fmt.Errorf("get release %s revision %d: %w", name, number, ErrNotFound)
+		case err != nil:
+			return nil, fmt.Errorf("get release %s revision %d: %w", name, number, err)
+		case sec.Type != SecretType:
+			return nil, fmt.Errorf("get release %s revision %d: secret %s/%s has type %q, not %q: %w", name, number, sec.Namespace, sec.Name, sec.Type, SecretType, ErrNotFound)
+		}
+		return decodeSecret(sec)
+	}
+	var found []*corev1.Secret
+	sel := labels.Set{LabelOwner: OwnerShipsafe, LabelRelease: name, LabelRevision: strconv.Itoa(number)}
+	err := s.each(ctx, sel, func(sec *corev1.Secret) error {
+		found = append(found, sec.DeepCopy())
+		return nil
+	})
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("get release %s revision %d: %w", name, number, err)
+	case len(found) == 0:
+		return nil, fmt.Errorf("get release %s revision %d: %w", name, number, ErrNotFound)
+	case len(found) > 1:
+		return nil, fmt.Errorf("get release %s revision %d: the release exists in namespaces %s and %s; name one", name, number, found[0].Namespace, found[1].Namespace)
+	}
+	return decodeSecret(found[0])
+}
+
+// History implements Store. With all namespaces it returns the revisions of the name in
+// every namespace, ordered by number then namespace.
+func (s *Secrets) History(ctx context.Context, name string) ([]*release.Revision, error) {
+	if err := release.ValidateName(name); err != nil {
+		return nil, err
+	}
+	out := []*release.Revision{}
+	var damaged []error
+	err := s.each(ctx, labels.Set{LabelOwner: OwnerShipsafe, LabelRelease: name}, func(sec *corev1.Secret) error {
+		rev, err := decodeSecret(sec)
+		if err != nil {
+			damaged = append(damaged, err)
+			return nil
+		}
+		out = append(out, rev)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("history of release %s: %w", name, err)
+	}
+	slices.SortFunc(out, func(a, b *release.Revision) int {
+		return cmp.Or(cmp.Compare(a.Number, b.Number), cmp.Compare(a.Namespace, b.Namespace))
+	})
+	if len(damaged) > 0 {
+		return out, fmt.Errorf("history of release %s: %w", name, errors.Join(damaged...))
+	}
+	return out, nil
+}
+
+// List implements Store. It picks the latest revision of each release from the labels and
+// decodes only those bodies.
+func (s *Secrets) List(ctx context.Context) ([]*release.Revision, error) {
+	type key struct{ namespace, release string }
+	type pick struct {
+		number int
+		secret *corev1.Secret
+	}
+	latest := map[key]pick{}
+	var damaged []error
+	err := s.each(ctx, labels.Set{LabelOwner: OwnerShipsafe}, func(sec *corev1.Secret) error {
+		n, err := strconv.Atoi(sec.Labels[LabelRevision])
+		if err != nil {
+			damaged = append(damaged, fmt.Errorf("secret %s/%s: %w: label %s=%q is not a revision number",
+				sec.Namespace, sec.Name, ErrDamaged, LabelRevision, sec.Labels[LabelRevision]))
+			return nil
+		}
+		k := key{sec.Namespace, sec.Labels[LabelRelease]}
+		if p, ok := latest[k]; !ok || n > p.number {
+			latest[k] = pick{number: n, secret: sec.DeepCopy()}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list releases: %w", err)
+	}
+	out := make([]*release.Revision, 0, len(latest))
+	for _, p := range latest {
+		rev, err := decodeSecret(p.secret)
+		if err != nil {
+			damaged = append(damaged, err)
+			continue
+		}
+		out = append(out, rev)
+	}
+	slices.SortFunc(out, func(a, b *release.Revision) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Release, b.Release))
+	})
+	if len(damaged) > 0 {
+		return out, fmt.Errorf("list releases: %w", errors.Join(damaged...))
+	}
+	return out, nil
+}
+
+// Delete implements Store.
+func (s *Secrets) Delete(ctx context.Context, name string, number int) error {
+	if err := release.ValidateName(name); err != nil {
+		return err
+	}
+	if s.namespace == "" {
+		return fmt.Errorf("delete release %s revision %d: this store reads all namespaces and cannot write; use a store for the release namespace", name, number)
+	}
+	err := s.client.CoreV1().Secrets(s.namespace).Delete(ctx, SecretName(name, number), metav1.DeleteOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return fmt.Errorf("delete release %s revision %d: %w", name, number, ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("delete release %s revision %d: %w", name, number, err)
+	}
+	return nil
+}
+
+// each calls fn for every release record Secret matching sel, page by page.
+func (s *Secrets) each(ctx context.Context, sel labels.Set, fn func(*corev1.Secret) error) error {
+	opts := metav1.ListOptions{
+		LabelSelector: sel.AsSelector().String(),
+		FieldSelector: fields.OneTermEqualSelector("type", string(SecretType)).String(),
+		Limit:         200,
+	}
+	for {
+		page, err := s.client.CoreV1().Secrets(s.namespace).List(ctx, opts)
+		if err != nil {
+			return fmt.Errorf("list secrets: %w", err)
+		}
+		for i := range page.Items {
+			if err := fn(&page.Items[i]); err != nil {
+				return err
+			}
+		}
+		if page.Continue == "" {
+			return nil
+		}
+		opts.Continue = page.Continue
+	}
+}
+
+// decodeSecret decodes a record and checks that it is the revision its name says. Its
+// errors match ErrDamaged and name the Secret.
+func decodeSecret(sec *corev1.Secret) (*release.Revision, error) {
+	body, ok := sec.Data[DataKey]
+	if !ok {
+		return nil, fmt.Errorf("secret %s/%s: %w: no %q key", sec.Namespace, sec.Name, ErrDamaged, DataKey)
+	}
+	rev, err := decode(body)
+	if err != nil {
+		return nil, fmt.Errorf("secret %s/%s: %w: %w", sec.Namespace, sec.Name, ErrDamaged, err)
+	}
+	if SecretName(rev.Release, rev.Number) != sec.Name {
+		return nil, fmt.Errorf("secret %s/%s: %w: it holds release %s revision %d, not what its name says",
+			sec.Namespace, sec.Name, ErrDamaged, rev.Release, rev.Number)
+	}
+	rev.Namespace = sec.Namespace
+	rev.StoreVersion = sec.ResourceVersion
+	return rev, nil
+}
