@@ -5,7 +5,9 @@ GO ?= go
 LOCALCLUSTER := cd test/cluster && $(GO) run ./cmd/localcluster
 E2E_TIMEOUT ?= 40m
 
-.PHONY: all build deps vet unit cluster-up cluster-down cluster-leftovers image integration e2e test demo bench clean
+HELM := $(HOME)/.cache/shipsafe/helm-v4.3.1/helm
+
+.PHONY: all build deps helm vet unit cluster-up cluster-down cluster-leftovers image integration e2e test demo bench clean
 
 all: build
 
@@ -20,6 +22,13 @@ deps:
 	cd graceful && $(GO) mod download
 	cd testapps && $(GO) mod download
 	cd test/cluster && $(GO) mod download
+
+## helm: the Helm v4.3.1 CLI, built from its Go module (bench/helmbuild) into the cache, for the
+## tests that compare with Helm and take over Helm releases, and for benchmarks
+helm: $(HELM)
+$(HELM):
+	mkdir -p $(dir $(HELM))
+	cd bench/helmbuild && CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=v4.3.1" -o $(HELM) helm.sh/helm/v4/cmd/helm
 
 ## vet: go vet in every module, and gofmt
 vet:
@@ -57,7 +66,7 @@ integration:
 	$(GO) test -race -count=1 ./pkg/... ./internal/...
 
 ## e2e: end-to-end tests driving the built binary against the cluster
-e2e: build
+e2e: build helm
 	$(GO) test -count=1 -timeout $(E2E_TIMEOUT) ./test/e2e/...
 
 ## test: the whole suite. Brings the cluster up (twice: the second must reuse it), runs

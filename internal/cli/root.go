@@ -72,6 +72,7 @@ failure, timeout or signal. Release records and locks live in the cluster.`,
 		a.listCommand(),
 		a.uninstallCommand(),
 		a.lintCommand(),
+		a.importHelmCommand(),
 		a.versionCommand(),
 	)
 	return root

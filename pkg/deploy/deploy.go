@@ -43,6 +43,9 @@ type Options struct {
 	ForceConflicts bool
 	// Adopt takes over existing objects not managed by this release.
 	Adopt bool
+	// TakeOverFrom names field managers (a previous tool's, e.g. Helm's "helm") whose
+	// managedFields entries are removed after applying, so shipsafe owns the fields alone.
+	TakeOverFrom []string
 	// HistoryMax is how many revisions to keep (0 = DefaultHistoryMax, <0 = all).
 	HistoryMax int
 	// Stop, when closed (a second signal), ends any wait of the rollback at once; the
@@ -99,12 +102,12 @@ func (d *Deploy) Run(ctx context.Context, opts Options) (*Result, error) {
 	ev.step(fmt.Sprintf("validating %d objects with a server-side dry run", len(opts.Objects)))
 	objs, err := d.prepare(ctx, &opts)
 	if err != nil {
-		return nil, err
+		return nil, stoppedBeforeChange(ctx, opts.Release, err)
 	}
 
 	lock, err := d.cfg.locker(opts.Namespace, opts.Release).Acquire(ctx, opts.LockWait)
 	if err != nil {
-		return nil, fmt.Errorf("lock release %q: %w", opts.Release, err)
+		return nil, stoppedBeforeChange(ctx, opts.Release, fmt.Errorf("lock release %q: %w", opts.Release, err))
 	}
 	defer func() {
 		rctx, cancel := detached(ctx, recordTimeout)
@@ -130,12 +133,12 @@ func (d *Deploy) Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	revs, err := d.cfg.Store.History(ctx, opts.Release)
 	if err != nil {
-		return nil, fmt.Errorf("read history of %q: %w", opts.Release, err)
+		return nil, stoppedBeforeChange(ctx, opts.Release, fmt.Errorf("read history of %q: %w", opts.Release, err))
 	}
 	last := release.LastDeployed(revs)
 	existing, err := d.cfg.Applier.Existing(ctx, objs)
 	if err != nil {
-		return nil, fmt.Errorf("list existing objects: %w", err)
+		return nil, stoppedBeforeChange(ctx, opts.Release, fmt.Errorf("list existing objects: %w", err))
 	}
 	rev := &release.Revision{
 		Release:     opts.Release,
@@ -160,8 +163,15 @@ func (d *Deploy) Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	// The pending record, with what it will create, is written before anything changes,
-	// so that cleanup works even if this process is killed.
-	if err := d.cfg.Store.Create(ctx, rev); err != nil {
+	// so that cleanup works even if this process is killed. It is written whole or not at
+	// all even if a signal arrives meanwhile; the signal is then handled like any other.
+	if err := ctx.Err(); err != nil {
+		return nil, stoppedBeforeChange(ctx, opts.Release, err)
+	}
+	cctx, cancel := detached(ctx, recordTimeout)
+	err = d.cfg.Store.Create(cctx, rev)
+	cancel()
+	if err != nil {
 		return nil, fmt.Errorf("record revision %d of %q: %w", rev.Number, opts.Release, err)
 	}
 	ev.step(fmt.Sprintf("revision %d (%s): applying %d objects (%d new)", rev.Number, rev.Description, len(objs), len(rev.Created)))
@@ -170,7 +180,7 @@ func (d *Deploy) Run(ctx context.Context, opts Options) (*Result, error) {
 	if failure != nil {
 		return nil, d.fail(ctx, &opts, rev, last, failure, tracked, ev)
 	}
-	pruned := d.prune(ctx, last, objs, ev)
+	pruned := d.prune(ctx, revs, last, objs, ev)
 	if err := d.markDeployed(ctx, &opts, rev, last); err != nil {
 		return nil, err
 	}
@@ -198,6 +208,11 @@ func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstruc
 	})
 	if err != nil {
 		return track.Result{}, &failure{reason: interruption(ctx, wctx, opts.Timeout, fmt.Sprintf("apply: %v", err))}
+	}
+	if len(opts.TakeOverFrom) > 0 {
+		if err := d.cfg.Applier.DropManagers(wctx, objs, opts.TakeOverFrom); err != nil {
+			return track.Result{}, &failure{reason: interruption(ctx, wctx, opts.Timeout, fmt.Sprintf("take ownership: %v", err))}
+		}
 	}
 	ev.step(fmt.Sprintf("waiting for %d objects to be ready (timeout %s)", len(objs), opts.Timeout))
 	res, err := d.cfg.Tracker.Run(wctx, objs, ev.track)
@@ -240,21 +255,34 @@ func notReady(res track.Result, err error) string {
 		if i > 0 {
 			s += "; "
 		}
+		if o.Status.Phase == "" {
+			s += fmt.Sprintf("%s (not observed yet)", o.Ref)
+			continue
+		}
 		s += fmt.Sprintf("%s (%s %s)", o.Ref, o.Status.Phase, o.Status.Message)
 	}
 	return s
 }
 
-// prune deletes objects of the last deployed revision that the new one no longer has.
+// prune deletes objects of the last deployed revision that the new one no longer has,
+// and those that failed revisions since then created and left behind (see leftovers).
 // A failed prune is a warning: the new revision is deployed and ready.
-func (d *Deploy) prune(ctx context.Context, last *release.Revision, objs []*unstructured.Unstructured, ev *emitter) []string {
-	if last == nil {
-		return nil
+func (d *Deploy) prune(ctx context.Context, revs []*release.Revision, last *release.Revision, objs []*unstructured.Unstructured, ev *emitter) []string {
+	left, err := leftovers(ctx, d.cfg, revs, last)
+	if err != nil {
+		ev.emit(Event{Kind: Warning, Message: fmt.Sprintf("prune: %v; deploy again to retry", err)})
 	}
+	var candidates []*unstructured.Unstructured
+	if last != nil {
+		candidates = append(candidates, last.Objects...)
+	}
+	candidates = append(candidates, left...)
 	keep := manifest.Index(objs)
 	var gone []*unstructured.Unstructured
-	for _, o := range last.Objects {
-		if _, ok := keep[manifest.KeyOf(o)]; !ok {
+	for _, o := range candidates {
+		k := manifest.KeyOf(o)
+		if _, ok := keep[k]; !ok {
+			keep[k] = o // delete each object once
 			gone = append(gone, o)
 		}
 	}
