@@ -16,8 +16,9 @@ import (
 
 // trackFlags tune failure detection.
 type trackFlags struct {
-	crashLoopRestarts int32
-	readyGrace        time.Duration
+	crashLoopRestarts  int32
+	readyGrace         time.Duration
+	unschedulableGrace time.Duration
 }
 
 // actionConfig builds the clients and the deploy.Config for the release namespace.
@@ -35,7 +36,11 @@ func (a *app) actionConfig(tf trackFlags) (*deploy.Config, string, error) {
 			Dynamic: clients.Dynamic,
 			Typed:   clients.Typed,
 			Mapper:  clients.Mapper,
-			Health:  health.Options{CrashLoopRestarts: tf.crashLoopRestarts, ReadyGrace: tf.readyGrace},
+			Health: health.Options{
+				CrashLoopRestarts:  tf.crashLoopRestarts,
+				ReadyGrace:         tf.readyGrace,
+				UnschedulableGrace: tf.unschedulableGrace,
+			},
 		}),
 		Holder: release.DefaultHolder(),
 		Clock:  time.Now,

@@ -1,0 +1,193 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/shipsafe/shipsafe/internal/clustertest"
+)
+
+// failingPod renders a Deployment whose pod fails in the way spec says (extra container
+// fields, or pod fields).
+func failingPod(image, container, pod string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: app}}
+  template:
+    metadata: {labels: {app: app}}
+    spec:
+      terminationGracePeriodSeconds: 1
+%s      containers:
+      - name: app
+        image: %s
+        imagePullPolicy: Never
+        env: [{name: VERSION, value: v1}]
+%s`, pod, image, container)
+}
+
+// jsonEvent is the part of a `deploy -o json` event line the tests read.
+type jsonEvent struct {
+	Time    time.Time
+	Kind    string
+	Message string
+	Track   *struct {
+		Type    string
+		Status  struct{ Phase, Reason, Message string }
+		Message string
+		Source  string
+	}
+}
+
+// TestFailuresAreReportedFast deploys one release per failure kind and checks that
+// shipsafe fails it with the right reason, shows the evidence (the container's log line
+// where there is one), rolls back (a first install: removes everything), and gives its
+// verdict within 15 s of the pod showing the problem.
+func TestFailuresAreReportedFast(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	crash, badprobe, naive := e.image(t, "crash", "v1"), e.image(t, "badprobe", "v1"), e.image(t, "naive", "v1")
+	cases := []struct {
+		name     string
+		manifest string
+		reason   string
+		evidence string // a line the output must show ("" = none required)
+	}{
+		{"crash loop", failingPod(crash, "", ""), "CrashLoopBackOff", "fatal: cannot start"},
+		{"readiness never passes", failingPod(badprobe, `        readinessProbe: {httpGet: {path: /readyz, port: 8080}, periodSeconds: 1, failureThreshold: 3}
+`, ""), "ReadinessProbeFailing", "answering 503"},
+		{"image missing", failingPod("local.test/does-not-exist:v0", "", ""), "ErrImageNeverPull", ""},
+		{"secret missing", failingPod(naive, `        envFrom: [{secretRef: {name: no-such-secret}}]
+`, ""), "CreateContainerConfigError", "no-such-secret"},
+		{"unschedulable", failingPod(naive, `        resources: {requests: {cpu: "1000"}}
+`, ""), "Unschedulable", "Insufficient cpu"},
+		{"job fails", fmt.Sprintf(`apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: migrate
+        image: %s
+        imagePullPolicy: Never
+`, crash), "BackoffLimitExceeded", "fatal: cannot start"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ns := clustertest.Namespace(t, e.client)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			start := time.Now()
+			res := e.shipsafe(t, ctx, "-n", ns, "deploy", "rel", "-f", writeManifest(t, tc.manifest), "-o", "json",
+				// Short graces: the test measures detection, not the chosen grace.
+				"--ready-grace", "2s", "--unschedulable-grace", "3s")
+			wantExit(t, res, 1)
+			var failedAt time.Time
+			var out strings.Builder
+			sc := bufio.NewScanner(strings.NewReader(res.stdout))
+			sc.Buffer(make([]byte, 1<<20), 1<<20)
+			for sc.Scan() {
+				var ev jsonEvent
+				if json.Unmarshal(sc.Bytes(), &ev) != nil {
+					continue
+				}
+				if ev.Track != nil {
+					fmt.Fprintf(&out, "%s %s %s %s\n", ev.Track.Status.Reason, ev.Track.Status.Message, ev.Track.Source, ev.Track.Message)
+					if ev.Track.Type == "StatusChanged" && ev.Track.Status.Phase == "Failed" && failedAt.IsZero() {
+						failedAt = ev.Time
+					}
+				}
+			}
+			if failedAt.IsZero() {
+				t.Fatalf("no Failed status in the event stream:\n%s", res.stdout)
+			}
+			wantContains(t, "events", out.String(), tc.reason)
+			if tc.evidence != "" {
+				wantContains(t, "evidence", out.String(), tc.evidence)
+			}
+			// The record keeps the reason; a failed first install leaves nothing behind.
+			revs := e.history(t, ctx, ns, "rel")
+			if len(revs) != 1 || !strings.Contains(revs[0].Reason, tc.reason) {
+				t.Errorf("history = %+v, want one revision whose reason names %s", revs, tc.reason)
+			}
+			e.wantManaged(t, ctx, ns, "rel")
+			// Verdict latency, from when the cluster first showed the problem.
+			shown := problemShownAt(t, e, ns, start)
+			if lag := failedAt.Sub(shown); lag > 15*time.Second {
+				t.Errorf("verdict %s after the cluster showed the problem (want under 15s)", lag.Round(time.Millisecond))
+			} else {
+				t.Logf("verdict %s after the cluster showed the problem", lag.Round(time.Millisecond))
+			}
+		})
+	}
+}
+
+// problemShownAt returns when the cluster first showed trouble: the earliest Warning
+// event recorded in ns after start (events outlive the pods the rollback deleted), or
+// start itself when there is none (a problem visible as soon as the pod exists).
+func problemShownAt(t *testing.T, e *env, ns string, start time.Time) time.Time {
+	t.Helper()
+	evs, err := e.client.CoreV1().Events(ns).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shown time.Time
+	for _, ev := range evs.Items {
+		at := ev.FirstTimestamp.Time
+		if at.IsZero() {
+			at = ev.EventTime.Time
+		}
+		// Event times have whole seconds: compare with start truncated likewise.
+		if ev.Type != corev1.EventTypeWarning || at.Before(start.Truncate(time.Second)) {
+			continue
+		}
+		if shown.IsZero() || at.Before(shown) {
+			shown = at
+		}
+	}
+	if shown.IsZero() {
+		return start
+	}
+	return shown
+}
+
+// TestAPIServerRestartDuringRollout restarts kube-apiserver while shipsafe waits for a
+// slow app: the watches resume and the deploy succeeds. It is not parallel: restarting
+// the API server would disturb other tests, and Go runs non-parallel tests first, alone.
+func TestAPIServerRestartDuringRollout(t *testing.T) {
+	e := setup(t)
+	img := e.image(t, "slowstart", "v1")
+	ns := clustertest.Namespace(t, e.client)
+	manifest := writeManifest(t, workload{Name: "slow", Image: img, Version: "v1", Replicas: 2, ReadyAfter: 20}.yaml())
+	p := e.start(t, "-n", ns, "deploy", "slow", "-f", manifest, "--timeout", "3m")
+	p.waitLine("waiting for", time.Minute)
+	time.Sleep(2 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	restart := exec.CommandContext(ctx, "go", "run", "./cmd/localcluster", "restart", "kube-apiserver")
+	restart.Dir = filepath.Join(e.repo, "test", "cluster")
+	if out, err := restart.CombinedOutput(); err != nil {
+		t.Fatalf("restart kube-apiserver: %v\n%s", err, out)
+	}
+	res := p.wait(2 * time.Minute)
+	wantExit(t, res, 0)
+	if st := e.status(t, ctx, ns, "slow"); st.Deployed == nil || st.Deployed.Revision != 1 {
+		t.Fatalf("status after the restart: %+v, want revision 1 deployed", st)
+	}
+}
