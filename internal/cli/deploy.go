@@ -120,8 +120,16 @@ Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 func (a *app) runDeploy(cmd *cobra.Command, cfg *deploy.Config, df *deployFlags, opts deploy.Options, run func(deploy.Options) (*deploy.Result, error)) error {
 	p := newEventPrinter(a.stdout, df.output == "json", cfg.Clock())
 	opts.OnEvent = p.print
+	var live *liveTable
+	if df.output != "json" && isTerminal(a.stdout, a.env) {
+		live = newLiveTable(a.stdout, cfg.Clock())
+		opts.OnEvent = live.print
+	}
 	opts.Stop = a.stop
 	res, err := run(opts)
+	if live != nil {
+		live.flush()
+	}
 	if err != nil {
 		var ferr *deploy.FailedError
 		if errors.As(err, &ferr) && df.output != "json" {

@@ -40,6 +40,7 @@ type liveTable struct {
 type tableRow struct {
 	status     health.Status
 	readyAfter time.Duration
+	gone       string // "deleted" or "pruned" once removed from the cluster
 }
 
 func newLiveTable(w io.Writer, start time.Time) *liveTable {
@@ -61,6 +62,13 @@ func (t *liveTable) print(e deploy.Event) {
 		}
 		t.redraw(e.Time, false)
 		return
+	}
+	if e.Kind == deploy.Deleted || e.Kind == deploy.Pruned {
+		for ref, r := range t.rows {
+			if ref.String() == e.Object {
+				r.gone = strings.ToLower(string(e.Kind))
+			}
+		}
 	}
 	if e.Kind == deploy.Applied || e.Kind == deploy.Tracking && e.Track.Type == track.Done {
 		return // the table shows these
@@ -104,7 +112,11 @@ func (t *liveTable) redraw(now time.Time, force bool) {
 			elapsed = r.readyAfter
 		}
 		detail := strings.TrimSpace(r.status.Reason + " " + r.status.Message)
-		fmt.Fprintf(&b, "%-50s %-12s %-7s %-8s %s\n", truncate(ref.String(), 50), r.status.Phase, ready, formatElapsed(elapsed), truncate(oneLine(detail), 70))
+		phase := string(r.status.Phase)
+		if r.gone != "" {
+			phase, ready, detail = r.gone, "", "removed by shipsafe"
+		}
+		fmt.Fprintf(&b, "%-50s %-12s %-7s %-8s %s\n", truncate(ref.String(), 50), phase, ready, formatElapsed(elapsed), truncate(oneLine(detail), 70))
 	}
 	fmt.Fprint(t.w, b.String())
 	t.drawn = len(t.order) + 1

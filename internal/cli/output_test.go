@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shipsafe/shipsafe/pkg/deploy"
+	"github.com/shipsafe/shipsafe/pkg/health"
+	"github.com/shipsafe/shipsafe/pkg/release"
+	"github.com/shipsafe/shipsafe/pkg/track"
+)
+
+func TestExitCode(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"success", nil, ExitOK},
+		{"rolled back", &deploy.FailedError{Restored: true, RolledBackTo: 3}, ExitRolledBack},
+		{"first install cleaned up", &deploy.FailedError{Restored: true}, ExitRolledBack},
+		{"not restored", &deploy.FailedError{Restored: false}, ExitNotRestored},
+		{"wrapped failure", fmt.Errorf("deploy: %w", &deploy.FailedError{Restored: true}), ExitRolledBack},
+		{"bad input", &deploy.InputError{Err: errors.New("bad")}, ExitInput},
+		{"usage", &usageError{errors.New("no -f")}, ExitInput},
+		{"locked", fmt.Errorf("lock: %w", &release.HeldError{Release: "web", Holder: "ci-1"}), ExitLocked},
+		{"diff found changes", &codeError{code: 1}, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := exitCode(tc.err); got != tc.want {
+				t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.want)
+			}
+		})
+	}
+}
+
+var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+func events() []deploy.Event {
+	web := track.ObjectRef{Group: "apps", Kind: "Deployment", Namespace: "shop", Name: "web"}
+	return []deploy.Event{
+		{Time: t0, Kind: deploy.Step, Message: "revision 2 (upgrade): applying 2 objects (1 new)"},
+		{Time: t0.Add(100 * time.Millisecond), Kind: deploy.Applied, Object: "apps/Deployment shop/web"},
+		{Time: t0.Add(2 * time.Second), Kind: deploy.Tracking, Track: &track.Event{
+			Type: track.StatusChanged, Object: web, Elapsed: 2 * time.Second,
+			Status: health.Status{Phase: health.Failed, Reason: "CrashLoopBackOff", Message: "pod web-1: container app\ncrashed 2 times", Ready: 0, Desired: 2},
+		}},
+		{Time: t0.Add(2 * time.Second), Kind: deploy.Tracking, Track: &track.Event{
+			Type: track.LogLine, Object: web, Source: "web-1/app", Message: "fatal: no DATABASE_URL",
+		}},
+		{Time: t0.Add(3 * time.Second), Kind: deploy.Deleted, Object: "apps/Deployment shop/web"},
+	}
+}
+
+func TestEventPrinterWritesOneLinePerEvent(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	p := newEventPrinter(&b, false, t0)
+	for _, e := range events() {
+		p.print(e)
+	}
+	want := `[  0.0s] revision 2 (upgrade): applying 2 objects (1 new)
+[  0.1s] applied  apps/Deployment shop/web
+[  2.0s] Failed      apps/Deployment shop/web: CrashLoopBackOff (pod web-1: container app crashed 2 times)
+[  2.0s] log      web-1/app| fatal: no DATABASE_URL
+[  3.0s] deleted  apps/Deployment shop/web
+`
+	if b.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", b.String(), want)
+	}
+	if strings.ContainsAny(b.String(), "\x1b\r") {
+		t.Error("CI output has control characters")
+	}
+}
+
+func TestLiveTableShowsStatusAndRemovals(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	tbl := newLiveTable(&b, t0)
+	for _, e := range events() {
+		tbl.print(e)
+	}
+	tbl.flush()
+	out := b.String()
+	last := out[strings.LastIndex(out, "OBJECT"):]
+	for _, want := range []string{"apps/Deployment shop/web", "deleted", "removed by shipsafe"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("final table lacks %q:\n%s", want, last)
+		}
+	}
+	for _, want := range []string{"fatal: no DATABASE_URL", "\x1b[2A\x1b[J"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%q", want, out)
+		}
+	}
+}
