@@ -11,40 +11,44 @@ import (
 
 	"github.com/shipsafe/shipsafe/pkg/deploy"
 	"github.com/shipsafe/shipsafe/pkg/lint"
-	"github.com/shipsafe/shipsafe/pkg/manifest"
 )
 
 func (a *app) lintCommand() *cobra.Command {
 	var (
-		files  []string
+		src    sourceFlags
 		strict bool
 		output string
 	)
 	cmd := &cobra.Command{
-		Use:   "lint -f FILE|DIR|- [-f ...]",
+		Use:   "lint -f FILE|DIR|- [-f ...] | -k DIR | --chart PATH [--values FILE] [--set k=v]",
 		Short: "Check manifests against the zero-downtime rules",
 		Long: `Lint checks workloads for what drops requests during a rollout: missing readiness
 probes, liveness identical to readiness, no preStop drain, a grace period shorter than
 preStop + the app's shutdown budget (annotation shipsafe.io/shutdown-budget), rollout
 settings that take every replica down, and more. Exit 0 when clean or only warnings;
-with --strict, exit 2 when any finding is an error.`,
-		Args: exactArgs(0, "no arguments (manifests come with -f)"),
+with --strict, exit 2 when any finding is an error.
+
+A chart is rendered offline, like 'helm template' (release name "release-name", Helm's
+default capabilities, lookup empty); its hooks are not linted.`,
+		Args: exactArgs(0, "no arguments (objects come with -f, -k or --chart)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := outputFormat(output); err != nil {
 				return err
-			}
-			if len(files) == 0 {
-				return &usageError{errors.New("no manifests: pass -f FILE, -f DIR or -f - (stdin)")}
-			}
-			objs, err := manifest.FileSource{Paths: files, Stdin: a.stdin}.Load(cmd.Context())
-			if err != nil {
-				return &deploy.InputError{Err: err}
 			}
 			ns, _, err := a.flags.ToRawKubeConfigLoader().Namespace()
 			if err != nil || ns == "" {
 				ns = "default"
 			}
-			findings := lint.Check(withNamespace(objs, ns))
+			l, err := src.load(cmd.Context(), a.stdin, func() (chartTarget, error) {
+				return chartTarget{release: "release-name", namespace: ns, revision: 1}, nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, w := range l.warnings {
+				fmt.Fprintf(a.stderr, "Warning: %s\n", w)
+			}
+			findings := lint.Check(withNamespace(l.objects, ns))
 			if output == "json" {
 				if findings == nil {
 					findings = []lint.Finding{}
@@ -61,7 +65,7 @@ with --strict, exit 2 when any finding is an error.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, directory (recursive) or - for stdin; repeatable")
+	src.bind(cmd)
 	cmd.Flags().BoolVar(&strict, "strict", false, "exit 2 when any finding is an error")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
 	return cmd

@@ -53,15 +53,23 @@ type Options struct {
 
 // Apply applies objs group by group (manifest.Groups: CRDs and namespaces first,
 // workloads after their config), each group in parallel. It stops at the first group with
-// an error and returns every error of that group joined. It returns the live objects the
-// server answered with, in the order applied.
+// an error and returns every error of that group joined; a dry run, which persists
+// nothing a later group could depend on, validates every group and returns all their
+// errors. It returns the live objects the server answered with, in the order applied.
 func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts Options) ([]*unstructured.Unstructured, error) {
-	var applied []*unstructured.Unstructured
+	var (
+		applied []*unstructured.Unstructured
+		errs    []error
+	)
 	for _, group := range manifest.Groups(objs) {
 		out, err := a.applyGroup(ctx, group, opts)
 		applied = append(applied, out...)
 		if err != nil {
-			return applied, err
+			if !opts.DryRun || ctx.Err() != nil {
+				return applied, errors.Join(append(errs, err)...)
+			}
+			errs = append(errs, err)
+			continue
 		}
 		if !opts.DryRun {
 			// A CRD or namespace applied in this group may add kinds the next group uses.
@@ -70,7 +78,7 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 			}
 		}
 	}
-	return applied, nil
+	return applied, errors.Join(errs...)
 }
 
 func (a *Applier) applyGroup(ctx context.Context, group []*unstructured.Unstructured, opts Options) ([]*unstructured.Unstructured, error) {

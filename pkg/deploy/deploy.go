@@ -27,6 +27,9 @@ type Options struct {
 	Release   string
 	Namespace string
 	Objects   []*unstructured.Unstructured
+	// Hooks run before (pre-install, pre-upgrade) and after (post-install, post-upgrade)
+	// Objects are applied and ready; see Hook. They are not recorded in the revision.
+	Hooks []Hook
 	// Source describes where the objects came from, for history ("-f k8s/").
 	Source string
 	// Description is one line for history; "install", "upgrade" or "rollback to N".
@@ -176,7 +179,14 @@ func (d *Deploy) Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	ev.step(fmt.Sprintf("revision %d (%s): applying %d objects (%d new)", rev.Number, rev.Description, len(objs), len(rev.Created)))
 
+	install := last == nil
 	tracked, failure := d.applyAndTrack(ctx, objs, &opts, ev)
+	if failure == nil {
+		failure = d.runHooks(ctx, hookEvent(true, install), &opts, ev)
+	}
+	if failure == nil {
+		failure = d.runHooks(ctx, hookEvent(false, install), &opts, ev)
+	}
 	if failure != nil {
 		return nil, d.fail(ctx, &opts, rev, last, failure, tracked, ev)
 	}
@@ -200,7 +210,7 @@ type failure struct {
 func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstructured, opts *Options, ev *emitter) (track.Result, *failure) {
 	wctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	_, err := d.cfg.Applier.Apply(wctx, objs, apply.Options{
+	applied, err := d.cfg.Applier.Apply(wctx, objs, apply.Options{
 		Force: opts.ForceConflicts,
 		OnApplied: func(o *unstructured.Unstructured) {
 			ev.emit(Event{Kind: Applied, Object: manifest.KeyOf(o).String()})
@@ -215,7 +225,7 @@ func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstruc
 		}
 	}
 	ev.step(fmt.Sprintf("waiting for %d objects to be ready (timeout %s)", len(objs), opts.Timeout))
-	res, err := d.cfg.Tracker.Run(wctx, objs, ev.track)
+	res, err := d.cfg.Tracker.Run(wctx, asApplied(objs, applied), ev.track)
 	switch {
 	case err != nil:
 		return res, &failure{reason: interruption(ctx, wctx, opts.Timeout, notReady(res, err)), evidence: res.Evidence}
@@ -223,6 +233,21 @@ func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstruc
 		return res, &failure{reason: fmt.Sprintf("%s: %s: %s", res.Object, res.Reason, res.Message), evidence: res.Evidence}
 	}
 	return res, nil
+}
+
+// asApplied returns objs in their order, each replaced by the object the server answered
+// its apply with, when there is one: that copy carries the generation and resourceVersion
+// the apply produced, by which tracking can tell an older cached copy from it.
+func asApplied(objs, applied []*unstructured.Unstructured) []*unstructured.Unstructured {
+	live := manifest.Index(applied)
+	out := make([]*unstructured.Unstructured, len(objs))
+	for i, o := range objs {
+		out[i] = o
+		if l, ok := live[manifest.KeyOf(o)]; ok {
+			out[i] = l
+		}
+	}
+	return out
 }
 
 // interruption names why work stopped: a signal (ctx cancelled), the timeout, or detail.

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -20,9 +21,10 @@ func inputErrorf(format string, args ...any) error {
 	return &InputError{Err: fmt.Errorf(format, args...)}
 }
 
-// FailedError means a deploy changed the cluster and then failed. Restored says whether
+// FailedError means a deploy failed or was interrupted by a signal. Restored says whether
 // the cluster was brought back to a consistent state (the last deployed revision, or
-// nothing for a first install); when false a person must act.
+// nothing for a first install); when false a person must act. Revision is 0 when a
+// signal stopped the deploy before it recorded a revision: nothing was changed.
 type FailedError struct {
 	Release      string
 	Revision     int
@@ -35,6 +37,8 @@ type FailedError struct {
 
 func (e *FailedError) Error() string {
 	switch {
+	case e.Restored && e.Revision == 0:
+		return fmt.Sprintf("release %q: %s; nothing was changed", e.Release, e.Reason)
 	case e.Restored && e.RolledBackTo > 0:
 		return fmt.Sprintf("release %q revision %d failed and was rolled back to revision %d: %s",
 			e.Release, e.Revision, e.RolledBackTo, e.Reason)
@@ -52,6 +56,17 @@ func (e *FailedError) Error() string {
 }
 
 func (e *FailedError) Unwrap() error { return e.Cause }
+
+// stoppedBeforeChange reports err, met before the deploy changed anything, as what it
+// is: when ctx was cancelled (a signal), the deploy was interrupted, not given bad input,
+// and the cluster is still at its last deployed revision (a restored *FailedError with
+// Revision 0); otherwise err itself.
+func stoppedBeforeChange(ctx context.Context, rel string, err error) error {
+	if ctx.Err() == nil || errors.Is(err, release.ErrLocked) {
+		return err
+	}
+	return &FailedError{Release: rel, Reason: interruption(ctx, ctx, 0, "preparing the deploy"), Restored: true}
+}
 
 // IsLocked reports whether err says another process holds the release lock.
 func IsLocked(err error) bool { return errors.Is(err, release.ErrLocked) }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -21,35 +20,11 @@ func (d *Deploy) prepare(ctx context.Context, opts *Options) ([]*unstructured.Un
 	if len(opts.Objects) == 0 {
 		return nil, inputErrorf("release %q: no objects to deploy; pass manifests with -f FILE|DIR|-", opts.Release)
 	}
-	objs := make([]*unstructured.Unstructured, len(opts.Objects))
-	for i, o := range opts.Objects {
-		objs[i] = o.DeepCopy()
-	}
-	crdKinds := kindsDefinedBy(objs)
-	mapper := d.cfg.Clients.Mapper
-	scope := func(gvk schema.GroupVersionKind) (bool, error) {
-		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if err != nil {
-			if crd, ok := crdKinds[gvk.GroupKind()]; ok {
-				return crd, nil // defined by a CRD in this release
-			}
-			if meta.IsNoMatchError(err) {
-				return false, fmt.Errorf("%w: the cluster does not serve kind %q in %s; install its CRD or fix apiVersion",
-					apply.ErrUnknownKind, gvk.Kind, gvk.GroupVersion())
-			}
-			return false, fmt.Errorf("cannot reach the cluster to look up kind %s: %w; check --kubeconfig, --context and that the API server is up", gvk.Kind, err)
-		}
-		return m.Scope.Name() == meta.RESTScopeNameNamespace, nil
-	}
-	if err := manifest.SetDefaultNamespace(objs, opts.Namespace, scope); err != nil {
-		return nil, &InputError{Err: err}
-	}
-	if err := manifest.SetReleaseLabel(objs, opts.Release); err != nil {
-		return nil, &InputError{Err: err}
-	}
-	if err := checkDuplicates(objs); err != nil {
+	objs, err := Normalize(d.cfg.Clients.Mapper, opts.Objects, opts.Release, opts.Namespace)
+	if err != nil {
 		return nil, err
 	}
+	crdKinds := kindsDefinedBy(objs)
 	existing, err := d.cfg.Applier.Existing(ctx, objs)
 	if err != nil {
 		return nil, &InputError{Err: fmt.Errorf("read the cluster: %w; check the cluster is reachable and you may list these kinds", err)}
@@ -59,6 +34,9 @@ func (d *Deploy) prepare(ctx context.Context, opts *Options) ([]*unstructured.Un
 	}
 	if _, err := d.cfg.Applier.Apply(ctx, dryRunnable(objs, crdKinds, existing), apply.Options{DryRun: true, Force: opts.ForceConflicts}); err != nil {
 		return nil, &InputError{Err: fmt.Errorf("validation (server-side dry run) failed, nothing was changed:\n%w", err)}
+	}
+	if err := d.prepareHooks(ctx, opts); err != nil {
+		return nil, err
 	}
 	return objs, nil
 }

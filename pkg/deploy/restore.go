@@ -70,11 +70,15 @@ func (d *Deploy) restore(ctx context.Context, opts *Options, rev, last *release.
 			}
 		}()
 	}
-	var keep map[manifest.Key]*unstructured.Unstructured
+	var (
+		keep    map[manifest.Key]*unstructured.Unstructured
+		applied []*unstructured.Unstructured
+	)
 	if last != nil {
 		ev.step(fmt.Sprintf("rolling back to revision %d", last.Number))
 		keep = manifest.Index(last.Objects)
-		if _, err := d.cfg.Applier.Apply(rctx, last.Objects, apply.Options{Force: true}); err != nil {
+		var err error
+		if applied, err = d.cfg.Applier.Apply(rctx, last.Objects, apply.Options{Force: true}); err != nil {
 			return false, fmt.Errorf("re-apply revision %d: %w", last.Number, err)
 		}
 	} else {
@@ -97,8 +101,10 @@ func (d *Deploy) restore(ctx context.Context, opts *Options, rev, last *release.
 	if last == nil {
 		return true, nil
 	}
-	res, err := d.cfg.Tracker.Run(rctx, last.Objects, ev.track)
+	res, err := d.cfg.Tracker.Run(rctx, asApplied(last.Objects, applied), ev.track)
 	switch {
+	case err != nil && closed(opts.Stop):
+		return false, fmt.Errorf("a second signal stopped the wait before revision %d was ready again: %s", last.Number, notReady(res, err))
 	case err != nil:
 		return false, fmt.Errorf("revision %d not ready again: %s", last.Number, notReady(res, err))
 	case res.Failed:
@@ -106,6 +112,16 @@ func (d *Deploy) restore(ctx context.Context, opts *Options, rev, last *release.
 	}
 	ev.step(fmt.Sprintf("rolled back to revision %d: all objects ready", last.Number))
 	return true, nil
+}
+
+// closed reports whether ch is closed; a nil ch never is.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // refObject turns a recorded reference into an object shell that Delete understands.

@@ -57,7 +57,16 @@ func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallR
 		_ = lock.Release(rctx)
 	}()
 
+	// A revision still uninstalling is one whose uninstall failed part way: retrying
+	// must delete its objects too.
 	current := release.LastDeployed(revs)
+	if current == nil {
+		current = lastUninstalling(revs)
+	}
+	left, err := leftovers(ctx, u.cfg, revs, current)
+	if err != nil {
+		return nil, fmt.Errorf("uninstall %q: %w", opts.Release, err)
+	}
 	var objs []*unstructured.Unstructured
 	seen := map[manifest.Key]bool{}
 	add := func(o *unstructured.Unstructured) {
@@ -70,17 +79,22 @@ func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallR
 		for _, o := range current.Objects {
 			add(o)
 		}
-		if err := current.Transition(release.StatusUninstalling, u.cfg.now()); err != nil {
-			return nil, err
-		}
-		if err := u.cfg.Store.Update(ctx, current); err != nil {
-			return nil, fmt.Errorf("record revision %d as uninstalling: %w", current.Number, err)
+		if current.Status == release.StatusDeployed {
+			if err := current.Transition(release.StatusUninstalling, u.cfg.now()); err != nil {
+				return nil, err
+			}
+			if err := u.cfg.Store.Update(ctx, current); err != nil {
+				return nil, fmt.Errorf("record revision %d as uninstalling: %w", current.Number, err)
+			}
 		}
 	}
 	for _, p := range release.Pending(revs) {
 		for _, ref := range p.Created {
 			add(refObject(ref))
 		}
+	}
+	for _, o := range left {
+		add(o)
 	}
 	ev.step(fmt.Sprintf("deleting %d objects of release %q", len(objs), opts.Release))
 	rctx, cancel := detached(ctx, DefaultRollbackTimeout)
@@ -113,4 +127,16 @@ func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallR
 		}
 	}
 	return res, nil
+}
+
+// lastUninstalling returns the highest-numbered revision whose uninstall did not finish,
+// or nil.
+func lastUninstalling(revs []*release.Revision) *release.Revision {
+	var last *release.Revision
+	for _, r := range revs {
+		if r.Status == release.StatusUninstalling && (last == nil || r.Number > last.Number) {
+			last = r
+		}
+	}
+	return last
 }

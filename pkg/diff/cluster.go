@@ -1,0 +1,187 @@
+package diff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/shipsafe/shipsafe/pkg/apply"
+	"github.com/shipsafe/shipsafe/pkg/manifest"
+	"github.com/shipsafe/shipsafe/pkg/release"
+)
+
+// Cluster reads live objects and dry-runs server-side applies; *apply.Applier
+// implements it.
+type Cluster interface {
+	// Get returns the live object, or (nil, nil) when it does not exist.
+	Get(ctx context.Context, gvk schema.GroupVersionKind, namespace, name string) (*unstructured.Unstructured, error)
+	// Apply server-side applies objs (here always with DryRun) and returns the server's
+	// answers; errors are *apply.Error values, joined.
+	Apply(ctx context.Context, objs []*unstructured.Unstructured, opts apply.Options) ([]*unstructured.Unstructured, error)
+}
+
+var _ Cluster = (*apply.Applier)(nil)
+
+// History reads a release's revisions; every store.Store implements it.
+type History interface {
+	History(ctx context.Context, name string) ([]*release.Revision, error)
+}
+
+// Config holds what Plan and Drift need.
+type Config struct {
+	// Cluster reads and dry-runs against the live cluster.
+	Cluster Cluster
+	// Store holds the release records (the release namespace's store).
+	Store History
+	// Mapper resolves kinds and their scope, to default namespaces as deploy does.
+	Mapper meta.RESTMapper
+	// Parallelism bounds concurrent reads (0: DefaultParallelism).
+	Parallelism int
+}
+
+// DefaultParallelism bounds the reads in flight when Config.Parallelism is 0.
+const DefaultParallelism = 16
+
+// fetch gets the live version of every object, in parallel, keyed by manifest.Key;
+// absent objects (and objects of kinds the cluster no longer serves) are missing from
+// the map.
+func (c *Config) fetch(ctx context.Context, objs []*unstructured.Unstructured) (map[manifest.Key]*unstructured.Unstructured, error) {
+	n := c.Parallelism
+	if n <= 0 {
+		n = DefaultParallelism
+	}
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, n)
+		out  = make(map[manifest.Key]*unstructured.Unstructured, len(objs))
+		errs []error
+	)
+	for _, o := range objs {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return nil, ctx.Err()
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			live, err := c.Cluster.Get(ctx, o.GroupVersionKind(), o.GetNamespace(), o.GetName())
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case errors.Is(err, apply.ErrUnknownKind):
+			case err != nil:
+				errs = append(errs, fmt.Errorf("read %s: %w", manifest.KeyOf(o), err))
+			case live != nil:
+				out[manifest.KeyOf(o)] = live
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return out, nil
+}
+
+// Conflict is a field the manifest sets that another field manager owns: a deploy
+// without --force-conflicts stops on it.
+type Conflict struct {
+	// Path is the field as the API server names it, e.g. ".spec.replicas".
+	Path string `json:"path"`
+	// Manager owns the field now, e.g. "kubectl-scale".
+	Manager string `json:"manager"`
+	// Subresource is the subresource the manager wrote it through, e.g. "scale".
+	Subresource string `json:"subresource,omitempty"`
+}
+
+// dryRun server-side applies objs in dry-run mode as deploy would and returns the
+// server's answer for each. Unless force, objects whose apply conflicts with other field
+// managers are dry-run again with force, so the answer shows what --force-conflicts
+// would do, and their conflicts are returned. Any other error is returned as it is.
+func (c *Config) dryRun(ctx context.Context, objs []*unstructured.Unstructured, force bool) (map[manifest.Key]*unstructured.Unstructured, map[manifest.Key][]Conflict, error) {
+	after := map[manifest.Key]*unstructured.Unstructured{}
+	conflicts := map[manifest.Key][]Conflict{}
+	if len(objs) == 0 {
+		return after, conflicts, nil
+	}
+	answers, err := c.Cluster.Apply(ctx, objs, apply.Options{DryRun: true, Force: force})
+	for _, a := range answers {
+		after[manifest.KeyOf(a)] = a
+	}
+	if err == nil {
+		return after, conflicts, nil
+	}
+	if ctx.Err() != nil {
+		return nil, nil, ctx.Err()
+	}
+	byKey := manifest.Index(objs)
+	var (
+		retry  []*unstructured.Unstructured
+		others []error
+	)
+	for _, e := range leaves(err) {
+		var ae *apply.Error
+		if !errors.As(e, &ae) || force || !apierrors.IsConflict(ae.Err) {
+			others = append(others, e)
+			continue
+		}
+		conflicts[ae.Key] = conflictsOf(ae.Err)
+		if o, ok := byKey[ae.Key]; ok {
+			retry = append(retry, o)
+		}
+	}
+	if len(others) > 0 {
+		return nil, nil, errors.Join(others...)
+	}
+	forced, err := c.Cluster.Apply(ctx, retry, apply.Options{DryRun: true, Force: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, a := range forced {
+		after[manifest.KeyOf(a)] = a
+	}
+	return after, conflicts, nil
+}
+
+// leaves flattens joined errors.
+func leaves(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, leaves(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// conflictManager pulls the manager and subresource out of the API server's conflict
+// message, `conflict with "kubectl" with subresource "scale" using apps/v1`.
+var conflictManager = regexp.MustCompile(`conflict with "([^"]*)"(?: with subresource "([^"]*)")?`)
+
+// conflictsOf lists the fields and managers of a server-side apply conflict.
+func conflictsOf(err error) []Conflict {
+	var st apierrors.APIStatus
+	if !errors.As(err, &st) || st.Status().Details == nil {
+		return nil
+	}
+	var out []Conflict
+	for _, c := range st.Status().Details.Causes {
+		conflict := Conflict{Path: c.Field, Manager: c.Message}
+		if sub := conflictManager.FindStringSubmatch(c.Message); sub != nil {
+			conflict.Manager, conflict.Subresource = sub[1], sub[2]
+		}
+		out = append(out, conflict)
+	}
+	return out
+}

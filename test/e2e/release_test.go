@@ -1,0 +1,105 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/shipsafe/shipsafe/internal/clustertest"
+)
+
+// TestReleaseLifecycle walks one release through install, upgrade (with a prune), a
+// rollback to a chosen revision, uninstall and purge, checking what the pods serve and
+// what the records say at each step.
+func TestReleaseLifecycle(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	img := e.image(t, "naive", "e2e")
+	ns := clustertest.Namespace(t, e.client)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+
+	v1 := writeManifest(t,
+		workload{Name: "web", Image: img, Version: "v1", Replicas: 2, Service: true}.yaml(),
+		configMap("web-config", map[string]string{"color": "blue"}),
+		configMap("old-config", map[string]string{"legacy": "yes"}),
+	)
+	v2 := writeManifest(t,
+		workload{Name: "web", Image: img, Version: "v2", Replicas: 2, Service: true}.yaml(),
+		configMap("web-config", map[string]string{"color": "green"}),
+	)
+
+	// Install.
+	r := e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", v1)
+	wantExit(t, r, 0)
+	wantContains(t, "install output", r.stdout, `release "web" revision 1 deployed`)
+	e.wantManaged(t, ctx, ns, "web", "Deployment/web", "Service/web", "ConfigMap/web-config", "ConfigMap/old-config")
+	e.serves(t, ctx, ns, "web", "v1")
+
+	// Upgrade: v2 everywhere, and old-config, which v2 no longer has, is pruned.
+	r = e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", v2)
+	wantExit(t, r, 0)
+	wantContains(t, "upgrade output", r.stdout, "pruned   ConfigMap "+ns+"/old-config", `release "web" revision 2 deployed`)
+	e.wantManaged(t, ctx, ns, "web", "Deployment/web", "Service/web", "ConfigMap/web-config")
+	if e.exists(t, ctx, ns, "ConfigMap", "old-config") {
+		t.Error("old-config still exists after an upgrade that removed it")
+	}
+	e.serves(t, ctx, ns, "web", "v2")
+	if got := statuses(e.history(t, ctx, ns, "web")); got != "1:superseded 2:deployed" {
+		t.Fatalf("history after upgrade: %s", got)
+	}
+
+	// Rollback to revision 1: a new revision 3 with revision 1's objects.
+	r = e.shipsafe(t, ctx, "-n", ns, "rollback", "web", "1")
+	wantExit(t, r, 0)
+	e.serves(t, ctx, ns, "web", "v1")
+	e.wantManaged(t, ctx, ns, "web", "Deployment/web", "Service/web", "ConfigMap/web-config", "ConfigMap/old-config")
+	revs := e.history(t, ctx, ns, "web")
+	if got := statuses(revs); got != "1:superseded 2:superseded 3:deployed" {
+		t.Fatalf("history after rollback: %s", got)
+	}
+	if d := revisionOf(t, revs, 3).Description; d != "rollback to 1" {
+		t.Errorf("revision 3 description = %q, want %q", d, "rollback to 1")
+	}
+	text := e.shipsafe(t, ctx, "-n", ns, "history", "web")
+	wantExit(t, text, 0)
+	wantContains(t, "history", text.stdout, "rollback to 1")
+	st := e.status(t, ctx, ns, "web")
+	if st.Deployed == nil || st.Deployed.Revision != 3 {
+		t.Fatalf("status: deployed = %+v, want revision 3", st.Deployed)
+	}
+
+	// list shows the release with its current revision.
+	lr := e.shipsafe(t, ctx, "-n", ns, "list", "-o", "json")
+	wantExit(t, lr, 0)
+	var listed []revision
+	if err := json.Unmarshal([]byte(lr.stdout), &listed); err != nil {
+		t.Fatalf("decode list: %v", err)
+	}
+	if len(listed) != 1 || listed[0].Release != "web" || listed[0].Revision != 3 || listed[0].Status != "deployed" {
+		t.Errorf("list -o json = %+v, want web at revision 3, deployed", listed)
+	}
+
+	// Uninstall deletes the objects and keeps the history.
+	r = e.shipsafe(t, ctx, "-n", ns, "uninstall", "web")
+	wantExit(t, r, 0)
+	e.wantManaged(t, ctx, ns, "web")
+	if got := e.records(t, ctx, ns); len(got) != 3 {
+		t.Errorf("records after uninstall: %v, want the 3 revisions kept", got)
+	}
+	hist := e.history(t, ctx, ns, "web")
+	if got := revisionOf(t, hist, 3).Status; got != "uninstalled" {
+		t.Errorf("revision 3 after uninstall is %s, want uninstalled", got)
+	}
+
+	// --purge removes the records too.
+	r = e.shipsafe(t, ctx, "-n", ns, "uninstall", "web", "--purge")
+	wantExit(t, r, 0)
+	if got := e.records(t, ctx, ns); len(got) != 0 {
+		t.Errorf("records after purge: %v, want none", got)
+	}
+	r = e.shipsafe(t, ctx, "-n", ns, "history", "web")
+	wantExit(t, r, 2)
+	wantContains(t, "history of a purged release", r.stderr, `release "web" not found`)
+}
