@@ -12,7 +12,7 @@ const (
 	ExitOK          = 0
 	ExitRolledBack  = 1 // deploy failed and the cluster is at the last good revision; for diff/drift: differences found
 	ExitInput       = 2 // bad input or usage; nothing changed
-	ExitNotRestored = 3 // failed and not restored: a person must act
+	ExitNotRestored = 3 // failed and not restored, or an error after changes began: a person must act
 	ExitLocked      = 4 // another deploy of the release holds the lock
 )
 
@@ -45,7 +45,9 @@ func exitCode(err error) int {
 	case errors.As(err, &ierr), errors.As(err, &uerr):
 		return ExitInput
 	}
-	return ExitInput
+	// Anything else (a failed record write after applying, a failed recovery or uninstall)
+	// may have left changes: never claim "nothing changed".
+	return ExitNotRestored
 }
 
 // codeError carries an exit code decided by a command (diff and drift: 1 = differences).

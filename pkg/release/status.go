@@ -19,14 +19,14 @@ const (
 	// StatusDeployed: the revision was applied and became ready. At most one revision of a
 	// release is deployed at a time.
 	StatusDeployed Status = "deployed"
-	// StatusFailed: the revision was tried and failed (apply error, unhealthy, timeout).
-	// RolledBackTo > 0 says the cluster was restored to that revision; 0 says nothing was
-	// restored and the cluster may hold a partial state.
+	// StatusFailed: the revision failed (apply error, unhealthy, timeout, signal) and the
+	// cluster was not brought back to an earlier deployed revision: rollback was disabled
+	// or failed (the cluster may hold a partial state), or it was a first install, whose
+	// created objects were removed (RolledBackTo is 0 then).
 	StatusFailed Status = "failed"
-	// StatusRolledBack: the revision was abandoned without failing on its own (cancelled by a
-	// signal, or found stale after its deployer died) and undone; RolledBackTo names the
-	// revision the cluster was restored to (0 when there was none and the revision's objects
-	// were removed).
+	// StatusRolledBack: the revision failed (for any of the reasons above, including being
+	// found stale after its deployer died) and the cluster was restored to revision
+	// RolledBackTo, the last deployed one, which is deployed again.
 	StatusRolledBack Status = "rolled-back"
 	// StatusSuperseded: the revision was deployed and a later one replaced it.
 	StatusSuperseded Status = "superseded"

@@ -22,6 +22,10 @@ type target struct {
 	reported bool                      // status was emitted at least once
 	readyAt  time.Time                 // when it last became Ready; zero while not Ready
 	warnings []string                  // Warning events emitted about it, as evidence
+	// minGeneration is the generation the caller applied (0 when unknown). A cached copy
+	// older than that is stale: an informer's first LIST may be served from the API
+	// server's watch cache, behind the apply, and would show the previous spec as Ready.
+	minGeneration int64
 }
 
 // resolve maps each object to its resource; duplicates (same ref) are tracked once.
@@ -44,7 +48,10 @@ func (r *run) resolve(objs []*unstructured.Unstructured) ([]*target, error) {
 		if mapping.Scope.Name() != meta.RESTScopeNameNamespace {
 			ref.Namespace = ""
 		}
-		out = append(out, &target{ref: ref, gvr: mapping.Resource, static: isStatic(ref.Group, ref.Kind)})
+		out = append(out, &target{
+			ref: ref, gvr: mapping.Resource, static: isStatic(ref.Group, ref.Kind),
+			minGeneration: obj.GetGeneration(),
+		})
 	}
 	return out, nil
 }
@@ -112,6 +119,9 @@ func (tg *target) check(obj *unstructured.Unstructured, rel health.Related, opts
 		return health.Status{Phase: health.Ready, Message: "applied; nothing to wait for"}
 	case obj == nil:
 		return health.Status{Phase: health.Progressing, Reason: "NotFound", Message: "waiting for the object to appear in the cluster"}
+	case obj.GetGeneration() < tg.minGeneration:
+		return health.Status{Phase: health.Progressing, Reason: "NotObserved", Message: fmt.Sprintf(
+			"waiting for the watch to deliver generation %d (it has %d)", tg.minGeneration, obj.GetGeneration())}
 	default:
 		return health.Check(obj, rel, opts, now)
 	}
