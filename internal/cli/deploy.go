@@ -151,7 +151,11 @@ func (a *app) runDeploy(cmd *cobra.Command, cfg *deploy.Config, df *deployFlags,
 		return err
 	}
 	if df.output == "json" {
-		return json.NewEncoder(a.stdout).Encode(res)
+		return json.NewEncoder(a.stdout).Encode(struct {
+			*deploy.Result
+			// APIRequests counts every request this command sent to the API server.
+			APIRequests int64 `json:"apiRequests"`
+		}{res, cfg.Clients.Requests()})
 	}
 	p.summary(res.Tracked)
 	if res.Recovered > 0 {
