@@ -48,6 +48,14 @@ func viewOf(r *release.Revision) *revisionView {
 	return v
 }
 
+func viewsOf(revs []*release.Revision) []*revisionView {
+	views := make([]*revisionView, len(revs))
+	for i, r := range revs {
+		views[i] = viewOf(r)
+	}
+	return views
+}
+
 func (a *app) historyCommand() *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
@@ -67,11 +75,7 @@ func (a *app) historyCommand() *cobra.Command {
 				return err
 			}
 			if output == "json" {
-				views := make([]*revisionView, len(revs))
-				for i, r := range revs {
-					views[i] = viewOf(r)
-				}
-				return json.NewEncoder(a.stdout).Encode(views)
+				return json.NewEncoder(a.stdout).Encode(viewsOf(revs))
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "REVISION\tUPDATED\tSTATUS\tDESCRIPTION\tREASON")
@@ -161,11 +165,7 @@ func (a *app) listCommand() *cobra.Command {
 				return fmt.Errorf("list releases: %w", err)
 			}
 			if output == "json" {
-				views := make([]*revisionView, len(revs))
-				for i, r := range revs {
-					views[i] = viewOf(r)
-				}
-				return json.NewEncoder(a.stdout).Encode(views)
+				return json.NewEncoder(a.stdout).Encode(viewsOf(revs))
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tNAMESPACE\tREVISION\tSTATUS\tUPDATED\tDESCRIPTION")

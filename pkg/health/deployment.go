@@ -124,7 +124,7 @@ func judgePods(pods []*corev1.Pod, owner types.UID, keep func(*corev1.Pod) bool,
 				v.reason = s.Reason
 			}
 		}
-		v.recheckAt = earliest(v.recheckAt, s.RecheckAt)
+		v.recheckAt = Earliest(v.recheckAt, s.RecheckAt)
 	}
 	return v
 }

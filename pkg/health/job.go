@@ -58,7 +58,7 @@ func jobStatus(j *batchv1.Job, rel Related, opts Options, now time.Time) Status 
 		if s.Phase == Progressing && reason == "" && s.Reason != "NotReady" {
 			reason = s.Reason
 		}
-		recheck = earliest(recheck, s.RecheckAt)
+		recheck = Earliest(recheck, s.RecheckAt)
 	}
 	s := progressing(reason, "%d active, %d succeeded, %d failed", j.Status.Active, j.Status.Succeeded, j.Status.Failed)
 	s.RecheckAt = recheck

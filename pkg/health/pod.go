@@ -164,7 +164,7 @@ func readinessDeadlines(pod *corev1.Pod, opts Options, now time.Time) Status {
 			s.Culprit = &ContainerRef{Namespace: pod.Namespace, Pod: pod.Name, Container: cs.Name}
 			return s
 		}
-		next = earliest(next, deadline)
+		next = Earliest(next, deadline)
 	}
 	return Status{Phase: Progressing, RecheckAt: next}
 }

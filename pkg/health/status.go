@@ -139,8 +139,9 @@ func failed(reason, format string, args ...any) Status {
 	return Status{Phase: Failed, Reason: reason, Message: fmt.Sprintf(format, args...)}
 }
 
-// earliest returns the earlier non-zero time.
-func earliest(a, b time.Time) time.Time {
+// Earliest returns the earlier of two RecheckAt times, ignoring a zero one: the time a
+// caller holding several statuses must look again.
+func Earliest(a, b time.Time) time.Time {
 	switch {
 	case a.IsZero():
 		return b

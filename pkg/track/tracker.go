@@ -231,7 +231,7 @@ func (r *run) evaluate(now time.Time) verdict {
 		if st.Phase != health.Ready {
 			v.allReady = false
 		}
-		v.recheckAt = earliest(v.recheckAt, st.RecheckAt)
+		v.recheckAt = health.Earliest(v.recheckAt, st.RecheckAt)
 	}
 	r.emitWarnings(now)
 	return v
@@ -280,16 +280,3 @@ func (r *run) interrupted(cause error) (Result, error) {
 	return res, fmt.Errorf("track: %s: %w", summary, cause)
 }
 
-// earliest returns the earlier non-zero time.
-func earliest(a, b time.Time) time.Time {
-	switch {
-	case a.IsZero():
-		return b
-	case b.IsZero():
-		return a
-	case b.Before(a):
-		return b
-	default:
-		return a
-	}
-}

@@ -6,37 +6,15 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/shipsafe/shipsafe/pkg/health"
+	"github.com/shipsafe/shipsafe/pkg/manifest"
 )
 
-// ObjectRef names a tracked object: API group (empty for the core group), kind, namespace
-// (empty for cluster-scoped objects) and name. Its fields match manifest.Key's, so one
-// converts to the other.
-type ObjectRef struct {
-	Group     string `json:"group"`
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace,omitempty"`
-	Name      string `json:"name"`
-}
+// ObjectRef names a tracked object. It is manifest.Key: group, kind, namespace (empty
+// for cluster-scoped objects) and name, printed as "apps/Deployment prod/web".
+type ObjectRef = manifest.Key
 
 // RefOf returns the reference of obj.
-func RefOf(obj *unstructured.Unstructured) ObjectRef {
-	gvk := obj.GroupVersionKind()
-	return ObjectRef{Group: gvk.Group, Kind: gvk.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
-}
-
-// String renders the reference as "group/Kind namespace/name", leaving out the group of
-// core objects and the namespace of cluster-scoped ones: "apps/Deployment prod/web",
-// "Service prod/web", "apiextensions.k8s.io/CustomResourceDefinition widgets.example.com".
-func (r ObjectRef) String() string {
-	s := r.Kind
-	if r.Group != "" {
-		s = r.Group + "/" + r.Kind
-	}
-	if r.Namespace != "" {
-		return s + " " + r.Namespace + "/" + r.Name
-	}
-	return s + " " + r.Name
-}
+func RefOf(obj *unstructured.Unstructured) ObjectRef { return manifest.KeyOf(obj) }
 
 // EventType says what an Event reports.
 type EventType string
