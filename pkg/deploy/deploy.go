@@ -180,9 +180,10 @@ func (d *Deploy) Run(ctx context.Context, opts Options) (*Result, error) {
 	ev.step(fmt.Sprintf("revision %d (%s): applying %d objects (%d new)", rev.Number, rev.Description, len(objs), len(rev.Created)))
 
 	install := last == nil
-	tracked, failure := d.applyAndTrack(ctx, objs, &opts, ev)
+	failure := d.runHooks(ctx, hookEvent(true, install), &opts, ev)
+	var tracked track.Result
 	if failure == nil {
-		failure = d.runHooks(ctx, hookEvent(true, install), &opts, ev)
+		tracked, failure = d.applyAndTrack(ctx, objs, &opts, ev)
 	}
 	if failure == nil {
 		failure = d.runHooks(ctx, hookEvent(false, install), &opts, ev)

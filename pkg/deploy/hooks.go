@@ -41,8 +41,12 @@ const hookPollInterval = 250 * time.Millisecond
 
 // Hook is an object that runs at a moment of a deploy instead of being one of the
 // release's objects, as Helm's hooks (annotation helm.sh/hook) do. Each runs alone, in
-// order of Weight then name: it is created, then tracked until ready (a Job complete, a
-// Pod succeeded), and a hook that fails fails the deploy, which is rolled back as usual.
+// order of Weight then name: it is created (server-side apply, after its previous
+// instance is deleted by before-hook-creation), then tracked until ready by the same
+// health rules as any object (a Job complete, a Pod succeeded or ready, a ConfigMap at
+// once), and a hook that fails fails the deploy, which is rolled back as usual. A hook
+// that exists when it is to run and whose policies lack before-hook-creation fails, as
+// Helm's create would.
 //
 // Hooks are not recorded in the revision and are never pruned: what stays of them after a
 // run is what their delete policies leave. Only the events HookPreInstall,
@@ -69,13 +73,18 @@ func (h Hook) policy(p string) bool {
 	return slices.Contains(h.DeletePolicies, p)
 }
 
+// String names the hook's object: "batch/Job prod/migrate".
 func (h Hook) String() string { return manifest.KeyOf(h.Object).String() }
 
-// supportedEvents and knownPolicies are what checkHooks accepts.
-var (
-	supportedEvents = []string{HookPreInstall, HookPostInstall, HookPreUpgrade, HookPostUpgrade}
-	knownPolicies   = []string{HookBeforeCreation, HookDeleteSucceeded, HookDeleteFailed}
-)
+// supportedEvents are the hook events Deploy runs.
+func supportedEvents() []string {
+	return []string{HookPreInstall, HookPostInstall, HookPreUpgrade, HookPostUpgrade}
+}
+
+// knownPolicies are the hook delete policies Deploy applies.
+func knownPolicies() []string {
+	return []string{HookBeforeCreation, HookDeleteSucceeded, HookDeleteFailed}
+}
 
 // checkHooks refuses hooks shipsafe does not run and policies it does not know.
 func checkHooks(hooks []Hook) error {
@@ -89,15 +98,15 @@ func checkHooks(hooks []Hook) error {
 			errs = append(errs, fmt.Errorf("hook %s has no events", h))
 		}
 		for _, e := range h.Events {
-			if !slices.Contains(supportedEvents, e) {
+			if !slices.Contains(supportedEvents(), e) {
 				errs = append(errs, fmt.Errorf("hook %s: hook kind %q is not supported by shipsafe, which runs only %s hooks; "+
 					"remove the hook from the chart (or its helm.sh/hook annotation), or leave it out with --skip-hooks %s and run it yourself",
-					h, e, strings.Join(supportedEvents, ", "), e))
+					h, e, strings.Join(supportedEvents(), ", "), e))
 			}
 		}
 		for _, p := range h.DeletePolicies {
-			if !slices.Contains(knownPolicies, p) {
-				errs = append(errs, fmt.Errorf("hook %s: unknown hook-delete-policy %q; use %s", h, p, strings.Join(knownPolicies, ", ")))
+			if !slices.Contains(knownPolicies(), p) {
+				errs = append(errs, fmt.Errorf("hook %s: unknown hook-delete-policy %q; use %s", h, p, strings.Join(knownPolicies(), ", ")))
 			}
 		}
 	}

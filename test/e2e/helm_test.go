@@ -217,12 +217,17 @@ func TestHelmChartDeployAndUpgrade(t *testing.T) {
 		t.Errorf("the v2 ReplicaSet was created at %s, before the pre-upgrade hook completed at %s", rsCreated, job.Status.CompletionTime)
 	}
 
-	// A failing pre-upgrade hook: nothing of v3 is applied, the release rolls back to 2,
-	// and history says why, with the hook's own log line.
+	// A failing pre-upgrade hook: nothing of v3 is applied (the Deployment's generation
+	// does not move), the release rolls back to 2, and history says why, with the hook's
+	// own log line.
+	generation := deploymentGeneration(t, ctx, e, ns, "shop")
 	r = deploy("v3", "--skip-hooks", "test", "--set", "hook.image="+crash)
 	wantExit(t, r, 1)
 	wantContains(t, "failed hook error", r.stderr, "rolled back to revision 2", "pre-upgrade hook batch/Job "+ns+"/shop-migrate")
 	e.serves(t, ctx, ns, "shop", "v2")
+	if g := deploymentGeneration(t, ctx, e, ns, "shop"); g != generation {
+		t.Errorf("Deployment generation went from %d to %d: the failed hook did not stop the apply", generation, g)
+	}
 	wantConfig(t, ctx, e, ns, "shop-config", map[string]string{"version": "v2", "revision": "2"})
 	failed := revisionOf(t, e.history(t, ctx, ns, "shop"), 3)
 	if failed.Status != "rolled-back" || failed.RolledBackTo != 2 {
@@ -254,6 +259,14 @@ func wantConfig(t *testing.T, ctx context.Context, e *env, ns, name string, want
 			t.Errorf("ConfigMap %s: %s = %q, want %q", name, k, cm.Data[k], v)
 		}
 	}
+}
+
+// deploymentGeneration returns metadata.generation of Deployment name.
+func deploymentGeneration(t *testing.T, ctx context.Context, e *env, ns, name string) int64 {
+	t.Helper()
+	d, err := e.client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+	must(t, err)
+	return d.Generation
 }
 
 // getJob returns Job name, or nil when it does not exist.

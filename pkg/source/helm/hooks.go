@@ -92,12 +92,14 @@ func sortHooks(hooks []Hook) {
 	})
 }
 
-// knownEvents are the events Helm's sorter accepts; it drops, with only a log line, any
-// document whose helm.sh/hook names another.
-var knownEvents = map[string]bool{
-	PreInstall: true, PostInstall: true, PreUpgrade: true, PostUpgrade: true,
-	PreDelete: true, PostDelete: true, PreRollback: true, PostRollback: true,
-	Test: true, "test-success": true,
+// knownEvent reports whether Helm's sorter accepts event; it drops, with only a log line,
+// any document whose helm.sh/hook names another.
+func knownEvent(event string) bool {
+	switch event {
+	case PreInstall, PostInstall, PreUpgrade, PostUpgrade, PreDelete, PostDelete, PreRollback, PostRollback, Test, "test-success":
+		return true
+	}
+	return false
 }
 
 // unknownHooks finds the documents Helm leaves out because their helm.sh/hook annotation
@@ -139,7 +141,7 @@ func unknownHooks(files map[string]string) ([]Hook, error) {
 			for _, e := range strings.Split(value, ",") {
 				e = strings.ToLower(strings.TrimSpace(e))
 				events = append(events, e)
-				unknown = unknown || !knownEvents[e]
+				unknown = unknown || !knownEvent(e)
 			}
 			if !unknown {
 				continue
