@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -49,7 +50,7 @@ A chart's hooks are not part of the diff: deploy runs them and does not keep the
 
 Exit codes: 0 no changes; 1 changes; 2 error or bad input.`,
 		Args: exactArgs(1, "one release name"),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: readOnly(func(cmd *cobra.Command, args []string) error {
 			if err := outputFormat(output); err != nil {
 				return err
 			}
@@ -89,12 +90,26 @@ Exit codes: 0 no changes; 1 changes; 2 error or bad input.`,
 				return &codeError{code: ExitRolledBack}
 			}
 			return nil
-		},
+		}),
 	}
 	src.bind(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
 	cmd.Flags().BoolVar(&force, "force-conflicts", false, "diff a deploy with --force-conflicts (fields other managers own are not reported as conflicts)")
 	return cmd
+}
+
+// readOnly wraps the RunE of a command that changes nothing (diff, drift): whatever
+// fails, the exit code is 2, never 3 ("failed and not restored"), which would send
+// someone to repair a cluster nothing touched.
+func readOnly(run func(*cobra.Command, []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		err := run(cmd, args)
+		var coded *codeError
+		if err == nil || errors.As(err, &coded) {
+			return err
+		}
+		return &codeError{code: ExitInput, err: err}
+	}
 }
 
 // colour reports whether to colour output: on a terminal, unless CI or NO_COLOR is set.

@@ -27,7 +27,7 @@ manager need --force-conflicts.
 
 Exit codes: 0 in sync; 1 drifted; 2 error or bad input.`,
 		Args: exactArgs(1, "one release name"),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: readOnly(func(cmd *cobra.Command, args []string) error {
 			if err := outputFormat(output); err != nil {
 				return err
 			}
@@ -50,7 +50,7 @@ Exit codes: 0 in sync; 1 drifted; 2 error or bad input.`,
 				return &codeError{code: ExitRolledBack}
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
 	return cmd

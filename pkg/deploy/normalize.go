@@ -17,7 +17,7 @@ import (
 // object carries the release label, and no two objects share a key. Scopes come from
 // mapper, or from CustomResourceDefinitions among objs for kinds the cluster does not
 // serve yet. objs are not modified. Errors are *InputError: the input must change.
-// Deploy, diff and render all use it, so they agree on what a release's objects are.
+// Deploy and diff both use it, so they agree on what a release's objects are.
 func Normalize(mapper meta.RESTMapper, objs []*unstructured.Unstructured, release, namespace string) ([]*unstructured.Unstructured, error) {
 	out := make([]*unstructured.Unstructured, len(objs))
 	for i, o := range objs {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -169,7 +171,7 @@ func leaves(err error) []error {
 // message, `conflict with "kubectl" with subresource "scale" using apps/v1`.
 var conflictManager = regexp.MustCompile(`conflict with "([^"]*)"(?: with subresource "([^"]*)")?`)
 
-// conflictsOf lists the fields and managers of a server-side apply conflict.
+// conflictsOf lists the fields and managers of a server-side apply conflict, by path.
 func conflictsOf(err error) []Conflict {
 	var st apierrors.APIStatus
 	if !errors.As(err, &st) || st.Status().Details == nil {
@@ -183,5 +185,6 @@ func conflictsOf(err error) []Conflict {
 		}
 		out = append(out, conflict)
 	}
+	slices.SortFunc(out, func(a, b Conflict) int { return strings.Compare(a.Path, b.Path) })
 	return out
 }

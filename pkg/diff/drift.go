@@ -41,6 +41,7 @@ type FieldDrift struct {
 
 // ObjectDrift is one object of the deployed revision that departs from it.
 type ObjectDrift struct {
+	// Object names it, "apps/Deployment prod/web"; Key is its key, for programs.
 	Object string       `json:"object"`
 	Key    manifest.Key `json:"key"`
 	State  DriftState   `json:"state"`
@@ -109,7 +110,10 @@ func Drift(ctx context.Context, cfg *Config, opts DriftOptions) (*DriftReport, e
 			present = append(present, o)
 		}
 	}
-	after, _, err := cfg.dryRun(ctx, present, true)
+	after, conflicts, err := cfg.dryRun(ctx, present, true)
+	if err == nil {
+		err = cfg.settle(ctx, present, &snapshot{live: live, after: after, conflicts: conflicts}, true)
+	}
 	if err != nil {
 		if apply.IsInput(err) {
 			return nil, &deploy.InputError{Err: fmt.Errorf("server-side dry run of revision %d: %w", last.Number, err)}
@@ -145,7 +149,7 @@ func driftOf(obj, live, answer *unstructured.Unstructured) (*ObjectDrift, error)
 		return &ObjectDrift{Object: k.String(), Key: k, State: Deleted, Diff: text}, nil
 	}
 	if answer == nil {
-		return nil, nil // cannot happen: every live object was dry-run
+		return nil, fmt.Errorf("compare %s: the server's dry run did not answer for it", k)
 	}
 	now, want := clean(live), clean(answer)
 	maskSecrets(want, now)

@@ -3,6 +3,7 @@ package diff
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -115,5 +116,36 @@ func TestDriftWithoutDeployedRevision(t *testing.T) {
 				t.Fatalf("err = %v, want an InputError containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestDriftIgnoresWritesBetweenReadAndDryRun plays the Deployment controller writing
+// the object (a new revision annotation) after drift read it and before the dry run:
+// the dry run's answer comes from the newer version, and comparing it with the older
+// one would report the controller's write as drift.
+func TestDriftIgnoresWritesBetweenReadAndDryRun(t *testing.T) {
+	t.Parallel()
+	cfg, cluster := fixture(t)
+	webKey := manifest.Key{Group: "apps", Kind: "Deployment", Namespace: "prod", Name: "web"}
+	writes := 0
+	cluster.beforeDryRun = func(k manifest.Key) {
+		if k != webKey || writes == 1 {
+			return
+		}
+		writes++
+		w := cluster.live[k].DeepCopy()
+		w.SetAnnotations(map[string]string{"deployment.kubernetes.io/revision": fmt.Sprint(writes + 1)})
+		w.SetResourceVersion(fmt.Sprint(100 + writes))
+		cluster.live[k] = w
+	}
+	rep, err := Drift(context.Background(), cfg, DriftOptions{Release: "web", Namespace: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Drifted() {
+		t.Errorf("drift reports %+v; the controller's writes are not drift", rep.Objects)
+	}
+	if writes != 1 {
+		t.Errorf("the controller wrote %d times, want 1", writes)
 	}
 }

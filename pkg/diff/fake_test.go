@@ -3,7 +3,6 @@ package diff
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -34,6 +33,9 @@ type fakeCluster struct {
 	invalid map[manifest.Key]bool
 	// forced records the keys dry-run with Force.
 	forced []manifest.Key
+	// beforeDryRun, when set, runs before each object's dry run (with mu held), to play
+	// a controller writing the object between diff's read and its dry run.
+	beforeDryRun func(k manifest.Key)
 }
 
 func newFakeCluster(t *testing.T, live ...*unstructured.Unstructured) *fakeCluster {
@@ -79,16 +81,20 @@ func (c *fakeCluster) Apply(_ context.Context, objs []*unstructured.Unstructured
 		if opts.Force {
 			c.forced = append(c.forced, k)
 		}
+		if c.beforeDryRun != nil {
+			c.beforeDryRun(k)
+		}
 		answer := o.DeepCopy()
+		answer.SetResourceVersion("") // a dry-run create
 		if live, ok := c.live[k]; ok {
 			answer = &unstructured.Unstructured{Object: merge(live.DeepCopy().Object, o.DeepCopy().Object)}
+			answer.SetResourceVersion(live.GetResourceVersion()) // as the API server: the version it started from
 		}
 		if k.Kind == "Deployment" {
 			if _, ok, _ := unstructured.NestedInt64(answer.Object, "spec", "progressDeadlineSeconds"); !ok {
 				_ = unstructured.SetNestedField(answer.Object, int64(600), "spec", "progressDeadlineSeconds")
 			}
 		}
-		answer.SetResourceVersion(fmt.Sprint(time.Now().UnixNano()))
 		answer.SetUID("uid-from-server")
 		answer.SetGeneration(answer.GetGeneration() + 1)
 		out = append(out, answer)

@@ -30,7 +30,8 @@ const (
 // ObjectDiff is what a deploy would do to one object.
 type ObjectDiff struct {
 	// Object names it, "apps/Deployment prod/web".
-	Object string       `json:"object"`
+	Object string `json:"object"`
+	// Key is the object's key, for programs.
 	Key    manifest.Key `json:"key"`
 	Action Action       `json:"action"`
 	// Fields are the fields that change (Before: live, After: after the deploy); only for
@@ -129,7 +130,20 @@ func Plan(ctx context.Context, cfg *Config, opts Options) (*Result, error) {
 	for k, o := range live {
 		existing[k] = &metav1.ObjectMeta{Name: o.GetName(), Namespace: o.GetNamespace(), Labels: o.GetLabels()}
 	}
-	after, conflicts, err := cfg.dryRun(ctx, deploy.DryRunnable(objs, existing), opts.ForceConflicts)
+	// What deploy validates, plus every object that exists: its kind is served and its
+	// namespace there, even when a CRD or Namespace of the release defines them.
+	runnable := deploy.DryRunnable(objs, existing)
+	inRun := manifest.Index(runnable)
+	for _, o := range objs {
+		k := manifest.KeyOf(o)
+		if _, ok := inRun[k]; !ok && live[k] != nil {
+			runnable = append(runnable, o)
+		}
+	}
+	after, conflicts, err := cfg.dryRun(ctx, runnable, opts.ForceConflicts)
+	if err == nil {
+		err = cfg.settle(ctx, runnable, &snapshot{live: live, after: after, conflicts: conflicts}, opts.ForceConflicts)
+	}
 	if err != nil {
 		if apply.IsInput(err) {
 			return nil, &deploy.InputError{Err: fmt.Errorf("server-side dry run: %w", err)}
@@ -167,8 +181,8 @@ func Plan(ctx context.Context, cfg *Config, opts Options) (*Result, error) {
 }
 
 // planObject compares one new object with its live version; nil when the deploy would
-// not change it. answer is the server's dry-run answer (nil when the object could not
-// be dry-run: its CRD or namespace comes with the release).
+// not change it. answer is the server's dry-run answer, which every existing object
+// has (a new object may have none: its CRD or namespace comes with the release).
 func planObject(obj, live, answer *unstructured.Unstructured, rel string) (*ObjectDiff, error) {
 	k := manifest.KeyOf(obj)
 	if live == nil {
@@ -181,7 +195,7 @@ func planObject(obj, live, answer *unstructured.Unstructured, rel string) (*Obje
 		return &ObjectDiff{Object: k.String(), Key: k, Action: Create, Diff: text}, nil
 	}
 	if answer == nil {
-		answer = obj // cannot happen for an existing object; compare with the manifest
+		return nil, fmt.Errorf("compare %s: the server's dry run did not answer for it", k)
 	}
 	before, want := clean(live), clean(answer)
 	maskSecrets(before, want)
