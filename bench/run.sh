@@ -92,7 +92,8 @@ verdict() { # LABEL CMD...
 	local label=$1; shift
 	read -r t m c < <(measure timeout "$VERDICT_CAP" "$@")
 	local said
-	said=$(grep -Eio 'CrashLoopBackOff|timed out[^"]*|context deadline exceeded|progress deadline|error[^"]{0,60}' "$work/out" | head -1 | tr '|' '/' || true)
+	said=$(grep -o 'CrashLoopBackOff' "$work/out" | head -1 || true)
+	[ -n "$said" ] || said=$(grep -Eio 'timed out[^"]{0,60}|context deadline exceeded|progress deadline[^"]{0,40}|error[^"]{0,60}' "$work/out" | head -1 | tr '|' '/' || true)
 	[ "$c" = 124 ] && said="no verdict: still waiting at the cap"
 	row "$label" "$c" "$t" "${said:-?}"
 }
