@@ -158,6 +158,8 @@ evictionHard:
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 maxPods: 200
+kubeAPIQPS: 100
+kubeAPIBurst: 200
 resolvConf: /etc/resolv.conf
 clusterDNS: [%s]
 clusterDomain: cluster.local

@@ -93,6 +93,9 @@ func (l Layout) components() []component {
 			"--controllers=*,-nodeipam", "--leader-elect=false",
 			"--service-account-private-key-file=" + p.SAKey(), "--root-ca-file=" + p.CACert(),
 			"--use-service-account-credentials=false", "--service-cluster-ip-range=" + ServiceCIDR,
+			// client-go's default 20 QPS queues EndpointSlice updates behind other writes
+			// when tests load the cluster, so Services keep routing to terminating pods.
+			"--kube-api-qps=200", "--kube-api-burst=400",
 			"--profiling=false", "--v=1",
 		}},
 		{Name: "kube-scheduler", Path: l.Bin("kube-scheduler"), Args: []string{
