@@ -279,4 +279,3 @@ func (r *run) interrupted(cause error) (Result, error) {
 	r.emitAt(now, Event{Type: Done, Message: "interrupted: " + summary})
 	return res, fmt.Errorf("track: %s: %w", summary, cause)
 }
-
