@@ -30,7 +30,7 @@ func (f *deployFlags) bind(cmd *cobra.Command) {
 	fs.DurationVar(&f.rollbackTimeout, "rollback-timeout", deploy.DefaultRollbackTimeout, "how long the automatic rollback may take (it runs even after a signal)")
 	fs.DurationVar(&f.lockWait, "lock-wait", 0, "how long to wait for another deploy of this release to finish")
 	fs.StringVar(&f.rollback, "rollback", "auto", "on failure: auto (roll back to the last deployed revision) or never (leave it for debugging; exit 3)")
-	fs.BoolVar(&f.forceConflicts, "force-conflicts", false, "take fields that other field managers own")
+	fs.BoolVar(&f.forceConflicts, "force-conflicts", false, "also take fields that another tool's server-side apply owns (fields changed by hand are always taken back)")
 	fs.BoolVar(&f.adopt, "adopt", false, "take over existing objects not managed by this release")
 	fs.IntVar(&f.historyMax, "history-max", deploy.DefaultHistoryMax, "revisions to keep (negative: all)")
 	fs.StringVarP(&f.output, "output", "o", "text", "output: text or json (one event per line)")

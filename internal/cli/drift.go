@@ -22,8 +22,9 @@ deploy with --force-conflicts would restore it, and compared with the live objec
 defaults, status and fields that only other managers set are left out. For each drifted
 field it names the field manager that changed it (kubectl-scale, kubectl-set,
 kubectl-edit...) and when, where the object's managedFields tell. Deleted objects are
-listed too. A deploy of the same source repairs the drift; fields now owned by another
-manager need --force-conflicts.
+listed too. A deploy of the same source repairs the drift: it takes back fields changed
+by hand (imperative updates such as kubectl scale, edit or set); a field that another
+server-side apply manager (another tool) now owns needs --force-conflicts.
 
 Exit codes: 0 in sync; 1 drifted; 2 error or bad input.`,
 		Args: exactArgs(1, "one release name"),
@@ -83,7 +84,7 @@ func printDrift(w io.Writer, rep *diff.DriftReport, colour bool) {
 		return
 	}
 	fmt.Fprintf(w, "release %q drifted from revision %d%s: %d objects drifted, %d in sync; deploy again to restore them "+
-		"(fields other managers now own need --force-conflicts)\n", rep.Release, rep.Revision, at, len(rep.Objects), len(rep.InSync))
+		"(fields another tool now applies need --force-conflicts)\n", rep.Release, rep.Revision, at, len(rep.Objects), len(rep.InSync))
 }
 
 // driftValue renders a field value on one line; "(absent)" for a missing field.

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/metadata"
+	"k8s.io/utils/ptr"
 
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 )
@@ -49,6 +50,10 @@ type Options struct {
 	Force bool
 	// OnApplied, when set, is called after each object is applied (from several goroutines).
 	OnApplied func(obj *unstructured.Unstructured)
+	// OnTakeover, when set, is called when fields changed by hand (by managers that only
+	// ever made imperative updates) were taken back. Fields that another server-side
+	// apply manager owns are never taken without Force: they stay a conflict error.
+	OnTakeover func(key manifest.Key, took Takeover)
 }
 
 // Apply applies objs group by group (manifest.Groups: CRDs and namespaces first,
@@ -142,6 +147,18 @@ func (a *Applier) applyOne(ctx context.Context, obj *unstructured.Unstructured, 
 		po.DryRun = []string{metav1.DryRunAll}
 	}
 	live, err := ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, body, po)
+	if err != nil && !opts.Force {
+		// Fields changed by hand (kubectl scale/edit/set) are drift: take them back.
+		var took *Takeover
+		took, live, err = takeBackHandEdits(ctx, ri, obj.GetName(), err, func() (*unstructured.Unstructured, error) {
+			force := po
+			force.Force = ptr.To(true)
+			return ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, body, force)
+		})
+		if err == nil && opts.OnTakeover != nil {
+			opts.OnTakeover(key, *took)
+		}
+	}
 	if err != nil {
 		return nil, &Error{Key: key, Op: opVerb(opts), Err: err}
 	}

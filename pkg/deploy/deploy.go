@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -215,6 +216,10 @@ func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstruc
 		Force: opts.ForceConflicts,
 		OnApplied: func(o *unstructured.Unstructured) {
 			ev.emit(Event{Kind: Applied, Object: manifest.KeyOf(o).String()})
+		},
+		OnTakeover: func(k manifest.Key, took apply.Takeover) {
+			ev.emit(Event{Kind: Warning, Object: k.String(), Message: fmt.Sprintf(
+				"%s: took back %s, changed by hand by %s", k, strings.Join(took.Fields, ", "), strings.Join(took.Managers, ", "))})
 		},
 	})
 	if err != nil {

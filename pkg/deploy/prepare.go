@@ -55,7 +55,7 @@ func checkOwnership(objs []*unstructured.Unstructured, existing map[manifest.Key
 		switch owner {
 		case opts.Release:
 		case "":
-			errs = append(errs, fmt.Errorf("%s exists and is not managed by shipsafe; pass --adopt to take it over into release %q (with --force-conflicts if the manifest changes fields its creator set), or rename it", k, opts.Release))
+			errs = append(errs, fmt.Errorf("%s exists and is not managed by shipsafe; pass --adopt to take it over into release %q (and --force-conflicts if another tool keeps applying its fields), or rename it", k, opts.Release))
 		default:
 			errs = append(errs, fmt.Errorf("%s belongs to release %q; deploy it from that release, uninstall that release, or pass --adopt to move it into %q", k, owner, opts.Release))
 		}

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
@@ -186,10 +187,10 @@ func TestBadInput(t *testing.T) {
 }
 
 // TestAdoptTakesOverUnmanaged shows the way out that the "not managed by shipsafe"
-// error names: --adopt brings the existing object into the release. When the manifest
-// changes a field the object's creator set, --adopt alone meets a server-side apply
-// conflict (exit 2, naming the field and saying --force-conflicts); with both flags the
-// object is taken over.
+// error names: --adopt brings existing objects into the release. An object made by hand
+// (a plain create) is taken over with its fields; one that another tool keeps applying
+// (server-side apply) meets a conflict, exit 2 naming the field, its manager and
+// --force-conflicts, and nothing changes; with both flags both objects are taken over.
 func TestAdoptTakesOverUnmanaged(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -200,24 +201,36 @@ func TestAdoptTakesOverUnmanaged(t *testing.T) {
 	if _, err := e.client.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create configmap: %v", err)
 	}
-	manifest := writeManifest(t, configMap("handmade", map[string]string{"by": "shipsafe"}))
+	if _, err := e.client.CoreV1().ConfigMaps(ns).Apply(ctx,
+		corev1ac.ConfigMap("toolmade", ns).WithData(map[string]string{"by": "other-tool"}),
+		metav1.ApplyOptions{FieldManager: "other-tool"}); err != nil {
+		t.Fatalf("apply configmap as other-tool: %v", err)
+	}
+	manifest := writeManifest(t,
+		configMap("handmade", map[string]string{"by": "shipsafe"}),
+		configMap("toolmade", map[string]string{"by": "shipsafe"}))
 	wantExit(t, e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", manifest), 2)
 	r := e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", manifest, "--adopt")
 	wantExit(t, r, 2)
-	wantContains(t, "adopt error", r.stderr, "ConfigMap "+ns+"/handmade", ".data.by", "--force-conflicts")
+	wantContains(t, "adopt error", r.stderr, "ConfigMap "+ns+"/toolmade", ".data.by", "other-tool", "--force-conflicts")
+	if strings.Contains(r.stderr, "ConfigMap "+ns+"/handmade") {
+		t.Errorf("the hand-made object's fields were reported as a conflict:\n%s", r.stderr)
+	}
 	wantExit(t, e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", manifest, "--adopt", "--force-conflicts"), 0)
-	got, err := e.client.CoreV1().ConfigMaps(ns).Get(ctx, "handmade", metav1.GetOptions{})
-	if err != nil {
-		t.Fatalf("get configmap: %v", err)
+	for _, name := range []string{"handmade", "toolmade"} {
+		got, err := e.client.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("get configmap %s: %v", name, err)
+		}
+		if got.Labels["shipsafe.io/release"] != "web" || got.Data["by"] != "shipsafe" {
+			t.Errorf("adopted configmap %s: labels %v, data %v", name, got.Labels, got.Data)
+		}
 	}
-	if got.Labels["shipsafe.io/release"] != "web" || got.Data["by"] != "shipsafe" {
-		t.Errorf("adopted configmap: labels %v, data %v", got.Labels, got.Data)
-	}
-	// An adopted object existed before the release, so it is not in the revision's
-	// "created" list: uninstall still deletes it (it is part of the release now).
+	// Adopted objects existed before the release, so they are not in the revision's
+	// "created" list: uninstall still deletes them (they are part of the release now).
 	wantExit(t, e.shipsafe(t, ctx, "-n", ns, "uninstall", "web"), 0)
-	if e.exists(t, ctx, ns, "ConfigMap", "handmade") {
-		t.Error("uninstall left the adopted configmap")
+	if e.exists(t, ctx, ns, "ConfigMap", "handmade") || e.exists(t, ctx, ns, "ConfigMap", "toolmade") {
+		t.Error("uninstall left an adopted configmap")
 	}
 }
 

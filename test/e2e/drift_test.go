@@ -6,18 +6,19 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 
 	"github.com/shipsafe/shipsafe/internal/clustertest"
 )
 
 // TestDriftIsReconciled changes two fields by hand (scales the Deployment, edits a
-// ConfigMap value) and deploys the same manifests again.
+// ConfigMap value) and deploys the same manifests again: the deploy takes the fields
+// back, says so, and the manifest's values are restored.
 //
-// A change made with a plain update (kubectl scale, kubectl edit, a controller) moves
-// the field's ownership to that manager, so server-side apply sees a conflict. Without
-// --force-conflicts the deploy therefore stops in its dry run with exit 2, names each
-// field and its manager and says to use --force-conflicts; nothing is changed or
-// recorded. With --force-conflicts the fields are taken back and reconciled.
+// Then another tool takes a field with server-side apply. That is a real conflict, not
+// drift: without --force-conflicts the deploy stops in its dry run with exit 2, names the
+// field, its manager and --force-conflicts, and changes and records nothing. With
+// --force-conflicts the field is taken back.
 func TestDriftIsReconciled(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -63,23 +64,36 @@ func TestDriftIsReconciled(t *testing.T) {
 		return *d.Spec.Replicas, c.Data["color"]
 	}
 
-	// Without --force-conflicts: refused before anything changes.
+	// Changes made by hand are drift: the next plain deploy repairs them.
 	r := e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", manifest)
-	wantExit(t, r, 2)
-	wantContains(t, "conflict error", r.stderr,
-		"apps/Deployment "+ns+"/web", ".spec.replicas", "ConfigMap "+ns+"/web-config", ".data.color", byHand, "--force-conflicts")
-	if replicas, color := drifted(); replicas != 5 || color != "red" {
-		t.Errorf("a refused deploy changed the cluster: replicas %d, color %q", replicas, color)
+	wantExit(t, r, 0)
+	wantContains(t, "takeover warning", r.stdout, "took back", ".spec.replicas", ".data.color", byHand)
+	if replicas, color := drifted(); replicas != 2 || color != "blue" {
+		t.Errorf("after deploying again: replicas %d, color %q; want 2 and blue", replicas, color)
 	}
-	if got := statuses(e.history(t, ctx, ns, "web")); got != "1:deployed" {
+
+	// Another tool applying the field is a conflict: refused before anything changes.
+	const otherTool = "other-tool"
+	if _, err := e.client.CoreV1().ConfigMaps(ns).Apply(ctx,
+		corev1ac.ConfigMap("web-config", ns).WithData(map[string]string{"color": "green"}),
+		metav1.ApplyOptions{FieldManager: otherTool, Force: true}); err != nil {
+		t.Fatalf("apply as %s: %v", otherTool, err)
+	}
+	r = e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", manifest)
+	wantExit(t, r, 2)
+	wantContains(t, "conflict error", r.stderr, "ConfigMap "+ns+"/web-config", ".data.color", otherTool, "--force-conflicts")
+	if _, color := drifted(); color != "green" {
+		t.Errorf("a refused deploy changed the cluster: color %q, want green", color)
+	}
+	if got := statuses(e.history(t, ctx, ns, "web")); got != "1:superseded 2:deployed" {
 		t.Errorf("a refused deploy wrote a record: history %s", got)
 	}
 
-	// With --force-conflicts: the manifest's values are back.
+	// With --force-conflicts: the manifest's value is back.
 	r = e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", manifest, "--force-conflicts")
 	wantExit(t, r, 0)
 	if replicas, color := drifted(); replicas != 2 || color != "blue" {
-		t.Errorf("after deploying again: replicas %d, color %q; want 2 and blue", replicas, color)
+		t.Errorf("after deploying with --force-conflicts: replicas %d, color %q; want 2 and blue", replicas, color)
 	}
 	e.wantConsistent(t, ctx, ns, "web")
 }
