@@ -107,7 +107,7 @@ func cleanIptables(ctx context.Context) []error {
 			var chains []string
 			sc := bufio.NewScanner(strings.NewReader(rules))
 			for sc.Scan() {
-				f := strings.Fields(sc.Text())
+				f := splitRule(sc.Text())
 				switch {
 				case len(f) >= 2 && f[0] == "-N" && ours(f[1]):
 					chains = append(chains, f[1])
@@ -129,6 +129,40 @@ func cleanIptables(ctx context.Context) []error {
 		}
 	}
 	return errs
+}
+
+// splitRule splits one line of `iptables -S` into arguments. Values with spaces (rule
+// comments) are double-quoted there, with backslash escapes.
+func splitRule(line string) []string {
+	var (
+		args   []string
+		cur    strings.Builder
+		quoted bool
+		inArg  bool
+	)
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == '\\' && quoted && i+1 < len(line):
+			i++
+			cur.WriteByte(line[i])
+		case c == '"':
+			quoted, inArg = !quoted, true
+		case c == ' ' && !quoted:
+			if inArg {
+				args = append(args, cur.String())
+				cur.Reset()
+				inArg = false
+			}
+		default:
+			cur.WriteByte(c)
+			inArg = true
+		}
+	}
+	if inArg {
+		args = append(args, cur.String())
+	}
+	return args
 }
 
 func jumpsToOurs(rule []string) bool {
