@@ -125,9 +125,11 @@ func TestDriftReport(t *testing.T) {
 		"deleted  ConfigMap "+ns+"/web-config",
 		"2 objects drifted, 0 in sync")
 
-	// The next deploy repairs all three. The hand-changed fields now belong to kubectl's
-	// managers, so taking them back needs --force-conflicts (see TestDriftIsReconciled).
-	wantExit(t, e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", manifest, "--force-conflicts"), 0)
+	// The next plain deploy repairs all three: kubectl's managers only made imperative
+	// updates, so their fields are taken back (see TestDriftIsReconciled).
+	repair := e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", manifest)
+	wantExit(t, repair, 0)
+	wantContains(t, "repair", repair.stdout, "took back", "kubectl-scale")
 	d, err := e.client.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
