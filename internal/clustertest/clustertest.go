@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,4 +132,40 @@ func sanitize(name string) string {
 		s = strings.Trim(s[:40], "-")
 	}
 	return s
+}
+
+// images remembers the test images built by this test process.
+var images sync.Map // "app:tag" -> *imageBuild
+
+type imageBuild struct {
+	once sync.Once
+	err  error
+}
+
+// Image builds testapps/<app> into the cluster's containerd as local.test/<app>:<tag>
+// (with `localcluster image`, as `make image` does), once per test process, and returns
+// the reference. A cluster test uses it for every image it runs, so it never depends on
+// images built by hand or by another test package.
+func Image(t testing.TB, app, tag string) string {
+	t.Helper()
+	v, _ := images.LoadOrStore(app+":"+tag, &imageBuild{})
+	b := v.(*imageBuild)
+	b.once.Do(func() {
+		root, err := RepoRoot()
+		if err != nil {
+			b.err = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "go", "run", "./cmd/localcluster", "image", app, tag)
+		cmd.Dir = filepath.Join(root, "test", "cluster")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("build image %s:%s: %v\n%s", app, tag, err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return "local.test/" + app + ":" + tag
 }

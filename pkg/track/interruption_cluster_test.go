@@ -74,7 +74,7 @@ func TestClosedWatchesAreResumed(t *testing.T) {
 		return &cutWatches{next: rt, after: time.Second, watches: &watches}
 	}
 	e := newEnvFrom(t, cfg)
-	c := container("local.test/slowstart:v1")
+	c := container(clustertest.Image(t, "slowstart", "v1"))
 	c.Env = append(c.Env, corev1.EnvVar{Name: "READY_AFTER", Value: "5"})
 	c.ReadinessProbe.FailureThreshold = 10
 	web := e.create(t, deployment("web", 1, c))

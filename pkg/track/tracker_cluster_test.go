@@ -16,6 +16,8 @@ import (
 
 	"github.com/shipsafe/shipsafe/pkg/health"
 	"github.com/shipsafe/shipsafe/pkg/track"
+
+	"github.com/shipsafe/shipsafe/internal/clustertest"
 )
 
 // These tests need the real cluster and the test images, built with
@@ -29,7 +31,7 @@ func TestReadyDeploymentServiceAndFriends(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "settings"},
 		Data:       map[string]string{"LOG_LEVEL": "info"},
 	})
-	web := e.create(t, deployment("web", 2, container("local.test/naive:v1")))
+	web := e.create(t, deployment("web", 2, container(clustertest.Image(t, "naive", "v1"))))
 	svc := e.create(t, service("web", false))
 	db := e.create(t, service("db", true))
 	one := int32(1)
@@ -40,11 +42,11 @@ func TestReadyDeploymentServiceAndFriends(t *testing.T) {
 		Spec: appsv1.StatefulSetSpec{
 			Replicas: &one, ServiceName: "db",
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: podSpec(container("local.test/naive:v1"))},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: podSpec(container(clustertest.Image(t, "naive", "v1")))},
 		},
 	})
 	agentLabels := map[string]string{"app": "agent"}
-	agentSpec := podSpec(container("local.test/naive:v1"))
+	agentSpec := podSpec(container(clustertest.Image(t, "naive", "v1")))
 	agentSpec.Tolerations = []corev1.Toleration{{Operator: corev1.TolerationOpExists}}
 	ds := e.create(t, &appsv1.DaemonSet{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"},
@@ -84,7 +86,7 @@ func TestCrashLoopFailsFastWithTheLogLine(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), trackTimeout)
 	defer cancel()
 	first := watchFirstPod(ctx, t, e, crashed)
-	web := e.create(t, deployment("web", 1, container("local.test/crash:v1")))
+	web := e.create(t, deployment("web", 1, container(clustertest.Image(t, "crash", "v1"))))
 
 	res, err, events := e.run(t, health.Options{}, web)
 	at := expectFailure(t, res, err, events, "CrashLoopBackOff")
@@ -122,7 +124,7 @@ func TestMissingImageFailsFast(t *testing.T) {
 func TestReadinessProbeFailing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	c := container("local.test/badprobe:v1")
+	c := container(clustertest.Image(t, "badprobe", "v1"))
 	c.ReadinessProbe.FailureThreshold = 2
 	web := e.create(t, deployment("web", 1, c))
 	res, err, events := e.run(t, health.Options{ReadyGrace: 2 * time.Second}, web)
@@ -138,7 +140,7 @@ func TestReadinessProbeFailing(t *testing.T) {
 func TestSlowStartIsNotFailed(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	c := container("local.test/slowstart:v1")
+	c := container(clustertest.Image(t, "slowstart", "v1"))
 	c.Env = append(c.Env, corev1.EnvVar{Name: "READY_AFTER", Value: "8"})
 	// A probe suited to an app that needs 8s: a 10s budget (plus the default 10s grace).
 	c.ReadinessProbe.FailureThreshold = 10
@@ -156,7 +158,7 @@ func TestFailingJob(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	zero := int32(0)
-	c := container("local.test/crash:v1")
+	c := container(clustertest.Image(t, "crash", "v1"))
 	c.ReadinessProbe = nil
 	spec := podSpec(c)
 	spec.RestartPolicy = corev1.RestartPolicyNever
@@ -175,7 +177,7 @@ func TestFailingJob(t *testing.T) {
 func TestMissingSecretFails(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	c := container("local.test/naive:v1")
+	c := container(clustertest.Image(t, "naive", "v1"))
 	c.Env = append(c.Env, corev1.EnvVar{Name: "DATABASE_URL", ValueFrom: &corev1.EnvVarSource{
 		SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "db-credentials"}, Key: "url"},
 	}})
@@ -190,7 +192,7 @@ func TestMissingSecretFails(t *testing.T) {
 func TestUnschedulable(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	c := container("local.test/naive:v1")
+	c := container(clustertest.Image(t, "naive", "v1"))
 	c.Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1000")}
 	web := e.create(t, deployment("web", 1, c))
 	res, err, events := e.run(t, health.Options{UnschedulableGrace: 3 * time.Second}, web)
@@ -218,7 +220,7 @@ func TestRolloutAwayFromACrashIsReady(t *testing.T) {
 		}
 		return false
 	})
-	d := deployment("web", 1, container("local.test/crash:v1"))
+	d := deployment("web", 1, container(clustertest.Image(t, "crash", "v1")))
 	e.create(t, d)
 	for looping.get().IsZero() {
 		if ctx.Err() != nil {
@@ -230,7 +232,7 @@ func TestRolloutAwayFromACrashIsReady(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cur.Spec.Template.Spec.Containers[0].Image = "local.test/naive:v1"
+	cur.Spec.Template.Spec.Containers[0].Image = clustertest.Image(t, "naive", "v1")
 	if _, err := e.cs.AppsV1().Deployments(e.ns).Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +246,7 @@ func TestRolloutAwayFromACrashIsReady(t *testing.T) {
 func TestContextEndReportsWhatIsNotReady(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	c := container("local.test/slowstart:v1")
+	c := container(clustertest.Image(t, "slowstart", "v1"))
 	c.Env = append(c.Env, corev1.EnvVar{Name: "READY_AFTER", Value: "600"})
 	c.ReadinessProbe.FailureThreshold = 1000
 	web := e.create(t, deployment("web", 1, c))

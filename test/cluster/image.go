@@ -69,7 +69,13 @@ func BuildImage(ctx context.Context, l Layout, spec ImageSpec, log io.Writer) (s
 	}
 	file := strings.ReplaceAll(ref.RepositoryStr(), "/", "_") + "_" + ref.TagStr() + ".tar"
 	out := filepath.Join(l.ImageDir(), file)
-	if err := tarball.WriteToFile(out, ref, img); err != nil {
+	// Write beside and rename: test packages running in parallel may build one image.
+	tmp := fmt.Sprintf("%s.%d.tmp", out, time.Now().UnixNano())
+	if err := tarball.WriteToFile(tmp, ref, img); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("write image %s: %w", out, err)
+	}
+	if err := os.Rename(tmp, out); err != nil {
 		return "", fmt.Errorf("write image %s: %w", out, err)
 	}
 	return out, nil

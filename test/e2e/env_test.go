@@ -2,14 +2,12 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -30,13 +28,7 @@ var (
 	setupOnce sync.Once
 	shared    env
 	setupErr  error
-	images    sync.Map // "app:tag" -> *imageOnce
 )
-
-type imageOnce struct {
-	once sync.Once
-	err  error
-}
 
 // setup returns the shared env, failing the test when there is no cluster.
 func setup(t *testing.T) *env {
@@ -64,21 +56,7 @@ func setup(t *testing.T) *env {
 // image builds testapps/<app> into local.test/<app>:<tag> once per test run.
 func (e *env) image(t *testing.T, app, tag string) string {
 	t.Helper()
-	v, _ := images.LoadOrStore(app+":"+tag, &imageOnce{})
-	o := v.(*imageOnce)
-	o.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "run", "./cmd/localcluster", "image", app, tag)
-		cmd.Dir = filepath.Join(e.repo, "test", "cluster")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			o.err = fmt.Errorf("build image %s:%s: %v\n%s", app, tag, err, out)
-		}
-	})
-	if o.err != nil {
-		t.Fatal(o.err)
-	}
-	return "local.test/" + app + ":" + tag
+	return clustertest.Image(t, app, tag)
 }
 
 // result is one run of the shipsafe binary.
