@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -165,29 +163,4 @@ func problemShownAt(t *testing.T, e *env, ns string, start time.Time) time.Time 
 		return start
 	}
 	return shown
-}
-
-// TestAPIServerRestartDuringRollout restarts kube-apiserver while shipsafe waits for a
-// slow app: the watches resume and the deploy succeeds. It is not parallel: restarting
-// the API server would disturb other tests, and Go runs non-parallel tests first, alone.
-func TestAPIServerRestartDuringRollout(t *testing.T) {
-	e := setup(t)
-	img := e.image(t, "slowstart", "v1")
-	ns := clustertest.Namespace(t, e.client)
-	manifest := writeManifest(t, workload{Name: "slow", Image: img, Version: "v1", Replicas: 2, ReadyAfter: 20}.yaml())
-	p := e.start(t, "-n", ns, "deploy", "slow", "-f", manifest, "--timeout", "3m")
-	p.waitLine("waiting for", time.Minute)
-	time.Sleep(2 * time.Second)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	restart := exec.CommandContext(ctx, "go", "run", "./cmd/localcluster", "restart", "kube-apiserver")
-	restart.Dir = filepath.Join(e.repo, "test", "cluster")
-	if out, err := restart.CombinedOutput(); err != nil {
-		t.Fatalf("restart kube-apiserver: %v\n%s", err, out)
-	}
-	res := p.wait(2 * time.Minute)
-	wantExit(t, res, 0)
-	if st := e.status(t, ctx, ns, "slow"); st.Deployed == nil || st.Deployed.Revision != 1 {
-		t.Fatalf("status after the restart: %+v, want revision 1 deployed", st)
-	}
 }

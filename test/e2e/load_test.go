@@ -69,7 +69,9 @@ func (l load) run(ctx context.Context) loadResult {
 		client := &http.Client{
 			Timeout: 5 * time.Second,
 			Transport: &http.Transport{
-				DialContext:       (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
+				// 5 s lets the kernel retransmit a lost SYN (at 1 s and 3 s): a slow connect is
+				// not a dropped request. Refused and reset connections still count at once.
+				DialContext:       (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 				DisableKeepAlives: !keepAlive,
 				MaxIdleConns:      1,
 			},
@@ -84,8 +86,12 @@ func (l load) run(ctx context.Context) loadResult {
 				mu.Lock()
 				if err != nil {
 					failed.Add(1)
-					if len(errs) < 5 {
-						errs[err.Error()] = true
+					kind := "new-conn"
+					if keepAlive {
+						kind = "keep-alive"
+					}
+					if len(errs) < 6 {
+						errs[kind+" "+err.Error()] = true
 					}
 				} else {
 					versions[body]++
