@@ -18,9 +18,11 @@ const (
 	APIServiceIP = "10.96.0.1"
 	// ClusterDNSIP is the resolver pods are given. No DNS server runs (tests use
 	// ClusterIPs), but it lies in the Service range, so a lookup never leaves the machine.
-	ClusterDNSIP   = "10.96.0.10"
-	APIServerPort  = 6443
-	BridgeName     = "cni0"
+	ClusterDNSIP  = "10.96.0.10"
+	APIServerPort = 6443
+	BridgeName    = "cni0"
+	// BridgeMAC is the bridge's fixed, locally administered MAC address.
+	BridgeMAC      = "02:42:0a:f4:00:01"
 	PauseImage     = "local.test/pause:3.10"
 	ContainerdSock = "/run/containerd/containerd.sock"
 )

@@ -254,6 +254,12 @@ func createBridge(ctx context.Context) error {
 			return fmt.Errorf("create bridge %s: %w", BridgeName, err)
 		}
 	}
+	// A fixed address: otherwise the bridge takes the lowest MAC of its ports, which
+	// changes as pods come and go, and pods' ARP entries for their gateway go stale, so
+	// replies to the host are dropped for seconds (kubenet set it for the same reason).
+	if err := run(ctx, nil, "ip", "link", "set", BridgeName, "address", BridgeMAC); err != nil {
+		return fmt.Errorf("set address of bridge %s: %w", BridgeName, err)
+	}
 	gw := "10.244.0.1/24"
 	if out, _ := output(ctx, "ip", "-4", "addr", "show", "dev", BridgeName); !strings.Contains(out, gw) {
 		if err := run(ctx, nil, "ip", "addr", "add", gw, "dev", BridgeName); err != nil {
