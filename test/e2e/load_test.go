@@ -1,3 +1,5 @@
+//go:build zerodowntime
+
 package e2e
 
 import (
