@@ -48,6 +48,15 @@ func viewOf(r *release.Revision) *revisionView {
 	return v
 }
 
+// readConfig validates -o and builds the action config for a command that waits for
+// nothing (read commands and uninstall).
+func (a *app) readConfig(output string) (*deploy.Config, string, error) {
+	if err := outputFormat(output); err != nil {
+		return nil, "", err
+	}
+	return a.actionConfig(trackFlags{})
+}
+
 func viewsOf(revs []*release.Revision) []*revisionView {
 	views := make([]*revisionView, len(revs))
 	for i, r := range revs {
@@ -63,10 +72,7 @@ func (a *app) historyCommand() *cobra.Command {
 		Short: "List a release's revisions with their status and reasons",
 		Args:  exactArgs(1, "one release name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := outputFormat(output); err != nil {
-				return err
-			}
-			cfg, ns, err := a.actionConfig(trackFlags{})
+			cfg, ns, err := a.readConfig(output)
 			if err != nil {
 				return err
 			}
@@ -96,10 +102,7 @@ func (a *app) statusCommand() *cobra.Command {
 		Short: "Show the deployed and the latest revision of a release",
 		Args:  exactArgs(1, "one release name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := outputFormat(output); err != nil {
-				return err
-			}
-			cfg, ns, err := a.actionConfig(trackFlags{})
+			cfg, ns, err := a.readConfig(output)
 			if err != nil {
 				return err
 			}
@@ -191,10 +194,7 @@ func (a *app) uninstallCommand() *cobra.Command {
 		Short: "Delete a release's objects; keep its history unless --purge",
 		Args:  exactArgs(1, "one release name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := outputFormat(output); err != nil {
-				return err
-			}
-			cfg, ns, err := a.actionConfig(trackFlags{})
+			cfg, ns, err := a.readConfig(output)
 			if err != nil {
 				return err
 			}
