@@ -1,5 +1,3 @@
-//go:build zerodowntime
-
 package e2e
 
 import (
