@@ -59,10 +59,10 @@ func TestFailedUpgradeRollsBack(t *testing.T) {
 		"fatal: cannot start version v2: required setting DATABASE_URL is empty")
 
 	// The release is not stuck: a correct upgrade goes through.
-	wantExit(t, e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", writeManifest(t,
+	wantExit(t, e.deployWeb(t, ctx, ns,
 		workload{Name: "web", Image: naive, Version: "v3", Replicas: 2, Service: true}.yaml(),
 		configMap("web-config", map[string]string{"color": "blue"}),
-	)), 0)
+	), 0)
 	e.serves(t, ctx, ns, "web", "v3")
 }
 
@@ -77,10 +77,10 @@ func TestFailedFirstInstallLeavesNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
-	r := e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", writeManifest(t,
+	r := e.deployWeb(t, ctx, ns,
 		workload{Name: "web", Image: crash, Version: "v1", Replicas: 2, Service: true}.yaml(),
 		configMap("web-config", map[string]string{"color": "blue"}),
-	))
+	)
 	wantExit(t, r, 1)
 	wantContains(t, "failed install output", r.stdout, "first install failed: removing the objects it created")
 	e.wantManaged(t, ctx, ns, "web")
@@ -94,10 +94,10 @@ func TestFailedFirstInstallLeavesNothing(t *testing.T) {
 		wantContains(t, "revision 1 reason", st.Latest.Reason, "CrashLoopBackOff")
 	}
 
-	r = e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", writeManifest(t,
+	r = e.deployWeb(t, ctx, ns,
 		workload{Name: "web", Image: naive, Version: "v2", Replicas: 2, Service: true}.yaml(),
 		configMap("web-config", map[string]string{"color": "blue"}),
-	))
+	)
 	wantExit(t, r, 0)
 	wantContains(t, "second install output", r.stdout, "revision 2 (install)")
 	e.serves(t, ctx, ns, "web", "v2")
@@ -120,8 +120,8 @@ func TestRollbackNeverThenLastGood(t *testing.T) {
 	defer cancel()
 	config := configMap("web-config", map[string]string{"color": "blue"})
 
-	wantExit(t, e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", writeManifest(t,
-		workload{Name: "web", Image: naive, Version: "v1", Replicas: 2, Service: true}.yaml(), config)), 0)
+	wantExit(t, e.deployWeb(t, ctx, ns,
+		workload{Name: "web", Image: naive, Version: "v1", Replicas: 2, Service: true}.yaml(), config), 0)
 
 	// Revision 2 fails and stays for debugging, with the ConfigMap it created.
 	r := e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "--rollback", "never", "-f", writeManifest(t,
@@ -138,8 +138,8 @@ func TestRollbackNeverThenLastGood(t *testing.T) {
 	}
 
 	// Revision 3 fails too, with automatic rollback: back to 1, the last good one.
-	r = e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", writeManifest(t,
-		workload{Name: "web", Image: crash, Version: "v3", Replicas: 2, Service: true}.yaml(), config))
+	r = e.deployWeb(t, ctx, ns,
+		workload{Name: "web", Image: crash, Version: "v3", Replicas: 2, Service: true}.yaml(), config)
 	wantExit(t, r, 1)
 	wantContains(t, "failed upgrade error", r.stderr, "rolled back to revision 1")
 	e.serves(t, ctx, ns, "web", "v1")
@@ -148,8 +148,8 @@ func TestRollbackNeverThenLastGood(t *testing.T) {
 	}
 
 	// A good deploy prunes what revision 2 left behind.
-	r = e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", writeManifest(t,
-		workload{Name: "web", Image: naive, Version: "v4", Replicas: 2, Service: true}.yaml(), config))
+	r = e.deployWeb(t, ctx, ns,
+		workload{Name: "web", Image: naive, Version: "v4", Replicas: 2, Service: true}.yaml(), config)
 	wantExit(t, r, 0)
 	wantContains(t, "good deploy output", r.stdout, "pruned   ConfigMap "+ns+"/debug-me")
 	e.wantManaged(t, ctx, ns, "web", "Deployment/web", "Service/web", "ConfigMap/web-config")
@@ -167,8 +167,8 @@ func TestUninstallAfterRollbackNever(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	wantExit(t, e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", writeManifest(t,
-		workload{Name: "web", Image: naive, Version: "v1"}.yaml())), 0)
+	wantExit(t, e.deployWeb(t, ctx, ns,
+		workload{Name: "web", Image: naive, Version: "v1"}.yaml()), 0)
 	wantExit(t, e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "--rollback", "never", "-f", writeManifest(t,
 		workload{Name: "web", Image: crash, Version: "v2"}.yaml(),
 		workload{Name: "sidecar", Image: crash, Version: "v2"}.yaml())), 3)
@@ -190,8 +190,8 @@ func TestTimeoutRollsBack(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	wantExit(t, e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", writeManifest(t,
-		workload{Name: "web", Image: naive, Version: "v1", Replicas: 2, Service: true}.yaml())), 0)
+	wantExit(t, e.deployWeb(t, ctx, ns,
+		workload{Name: "web", Image: naive, Version: "v1", Replicas: 2, Service: true}.yaml()), 0)
 	start := time.Now()
 	r := e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "--timeout", "5s", "-f", writeManifest(t,
 		workload{Name: "web", Image: slow, Version: "v2", Replicas: 2, Service: true, ReadyAfter: 60}.yaml()))

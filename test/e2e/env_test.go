@@ -87,3 +87,9 @@ func (e *env) shipsafe(t *testing.T, ctx context.Context, args ...string) result
 	t.Logf("shipsafe %s -> exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out.String(), errb.String())
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }
+
+// deployWeb runs `shipsafe -n ns deploy web -f F`, F holding docs, and returns the result.
+func (e *env) deployWeb(t *testing.T, ctx context.Context, ns string, docs ...string) result {
+	t.Helper()
+	return e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", writeManifest(t, docs...))
+}

@@ -75,7 +75,7 @@ func TestSIGTERM(t *testing.T) {
 			ns := clustertest.Namespace(t, e.client)
 			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 			defer cancel()
-			wantExit(t, e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", writeManifest(t, base("v1")...)), 0)
+			wantExit(t, e.deployWeb(t, ctx, ns, base("v1")...), 0)
 
 			p := e.start(t, "-n", ns, "deploy", "web", "-f", writeManifest(t, tc.upgrade...))
 			p.waitLine(tc.signalAfter, time.Minute)
@@ -107,7 +107,7 @@ func TestSIGTERM(t *testing.T) {
 			e.serves(t, ctx, ns, "web", "v1")
 
 			next := append(base("v3"), configMap("after", map[string]string{"ok": "yes"}))
-			r = e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", writeManifest(t, next...))
+			r = e.deployWeb(t, ctx, ns, next...)
 			wantExit(t, r, 0)
 			e.serves(t, ctx, ns, "web", "v3")
 			e.wantConsistent(t, ctx, ns, "web")
@@ -143,10 +143,10 @@ func TestSIGTERMDuringFirstInstall(t *testing.T) {
 	}
 	wantContains(t, "revision 1 reason", st.Latest.Reason, "interrupted")
 
-	wantExit(t, e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", writeManifest(t,
+	wantExit(t, e.deployWeb(t, ctx, ns,
 		workload{Name: "web", Image: naive, Version: "v2", Replicas: 2, Service: true}.yaml(),
 		configMap("web-config", map[string]string{"color": "blue"}),
-	)), 0)
+	), 0)
 	e.serves(t, ctx, ns, "web", "v2")
 }
 
@@ -164,7 +164,7 @@ func TestSecondSIGTERMStopsRollbackWait(t *testing.T) {
 
 	// Recreate with a slow app: the rollback has to wait ~10s for new pods of revision 1.
 	v1 := workload{Name: "web", Image: slow, Version: "v1", Replicas: 1, ReadyAfter: 10, Recreate: true}
-	wantExit(t, e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", writeManifest(t, v1.yaml())), 0)
+	wantExit(t, e.deployWeb(t, ctx, ns, v1.yaml()), 0)
 
 	v2 := workload{Name: "web", Image: slow, Version: "v2", Replicas: 1, ReadyAfter: 60, Recreate: true}
 	p := e.start(t, "-n", ns, "deploy", "web", "-f", writeManifest(t, v2.yaml()))
@@ -201,7 +201,7 @@ func TestSecondSIGTERMStopsRollbackWait(t *testing.T) {
 
 	// Not stuck: the next deploy goes through.
 	v3 := workload{Name: "web", Image: naive, Version: "v3", Replicas: 1, Recreate: true}
-	wantExit(t, e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", writeManifest(t, v3.yaml())), 0)
+	wantExit(t, e.deployWeb(t, ctx, ns, v3.yaml()), 0)
 	e.serves(t, ctx, ns, "web", "v3")
 }
 

@@ -22,9 +22,9 @@ func TestUninstallRetry(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	wantExit(t, e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", writeManifest(t,
+	wantExit(t, e.deployWeb(t, ctx, ns,
 		workload{Name: "web", Image: img, Version: "v1", Service: true}.yaml(),
-		configMap("web-config", map[string]string{"color": "blue"}))), 0)
+		configMap("web-config", map[string]string{"color": "blue"})), 0)
 
 	limited := e.serviceAccountKubeconfig(t, ctx, ns, "deleter", []rbacv1.PolicyRule{
 		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch", "update", "patch"}},
