@@ -44,7 +44,7 @@ without changing anything. Each object is prepared as deploy prepares it (namesp
 release label) and server-side applied in dry-run mode with the shipsafe field manager,
 so the server's defaulting and other managers' fields are accounted for; the answer is
 compared with the live object. Objects of the last deployed revision that the source
-lacks would be pruned. Secret values are never shown: a changed value reads
+lacks would be pruned, and so would those a failed revision (--rollback=never) left. Secret values are never shown: a changed value reads
 "*** (changed)". Output is coloured on a terminal (not when CI is set or NO_COLOR).
 A chart's hooks are not part of the diff: deploy runs them and does not keep them.
 

@@ -6,7 +6,8 @@
 // answer is compared with the live object, so defaulting, admission and fields other
 // managers own are accounted for. The result lists objects to create, to change (with
 // the changed fields and a unified diff) and to prune (objects of the last deployed
-// revision the new objects lack), plus conflicts a deploy without --force-conflicts would
+// revision, and those failed revisions since left behind, that the new objects lack),
+// plus conflicts a deploy without --force-conflicts would
 // stop on.
 //
 // Drift compares a release's live objects with its last deployed revision the same way:

@@ -22,8 +22,8 @@ const (
 	Create Action = "create"
 	// Change: the object exists and the deploy changes some of its fields.
 	Change Action = "change"
-	// Prune: the last deployed revision has the object and the new objects do not, so
-	// the deploy deletes it.
+	// Prune: the last deployed revision has the object, or a failed revision since left
+	// it behind, and the new objects do not, so the deploy deletes it.
 	Prune Action = "prune"
 )
 
@@ -94,7 +94,8 @@ type Options struct {
 // (deploy.Normalize), each existing one is server-side applied in dry-run mode with the
 // shipsafe field manager and compared with its live version, so defaulting, admission
 // and other managers' fields are accounted for; objects of the last deployed revision
-// that the new objects lack are to be pruned. Bad input (objects the server rejects)
+// that the new objects lack are to be pruned, and so are those that failed revisions
+// since then left behind (deploy.LeftBehind). Bad input (objects the server rejects)
 // returns a *deploy.InputError.
 func Plan(ctx context.Context, cfg *Config, opts Options) (*Result, error) {
 	if err := release.ValidateName(opts.Release); err != nil {
@@ -112,14 +113,23 @@ func Plan(ctx context.Context, cfg *Config, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("read history of %q: %w", opts.Release, err)
 	}
 	res := &Result{Release: opts.Release, Namespace: opts.Namespace, Objects: []ObjectDiff{}, Unchanged: []string{}}
-	var gone []*unstructured.Unstructured
-	if last := release.LastDeployed(revs); last != nil {
+	// What deploy prunes: the last deployed revision's objects and those failed
+	// revisions since left behind, less what the new objects have.
+	var candidates []*unstructured.Unstructured
+	last := release.LastDeployed(revs)
+	if last != nil {
 		res.Revision = last.Number
-		keep := manifest.Index(objs)
-		for _, o := range last.Objects {
-			if _, ok := keep[manifest.KeyOf(o)]; !ok {
-				gone = append(gone, o)
-			}
+		candidates = last.Objects
+	}
+	leftBehind := deploy.LeftBehind(revs, last)
+	left := manifest.Index(leftBehind)
+	keep := manifest.Index(objs)
+	var gone []*unstructured.Unstructured
+	for _, o := range append(append([]*unstructured.Unstructured(nil), candidates...), leftBehind...) {
+		k := manifest.KeyOf(o)
+		if _, ok := keep[k]; !ok {
+			keep[k] = o // once each
+			gone = append(gone, o)
 		}
 	}
 	live, err := cfg.fetch(ctx, append(append([]*unstructured.Unstructured(nil), objs...), gone...))
@@ -168,6 +178,9 @@ func Plan(ctx context.Context, cfg *Config, opts Options) (*Result, error) {
 		l, ok := live[k]
 		if !ok {
 			continue // already gone
+		}
+		if _, isLeft := left[k]; isLeft && l.GetLabels()[manifest.ReleaseLabel] != opts.Release {
+			continue // left by a failed revision, since taken over: deploy leaves it alone
 		}
 		before := clean(l)
 		maskSecrets(before, nil)

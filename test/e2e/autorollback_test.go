@@ -108,8 +108,8 @@ func TestFailedFirstInstallLeavesNothing(t *testing.T) {
 
 // TestRollbackNeverThenLastGood leaves a failed upgrade in place with --rollback=never
 // (exit 3), then fails another upgrade with automatic rollback: it goes back to the last
-// *deployed* revision, not to the broken previous one. The next good deploy removes
-// what the abandoned revision created.
+// *deployed* revision, not to the broken previous one. diff names, and the next good
+// deploy removes, what the abandoned revision created.
 func TestRollbackNeverThenLastGood(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -147,9 +147,12 @@ func TestRollbackNeverThenLastGood(t *testing.T) {
 		t.Errorf("revision 3 rolled back to %d, want 1", got.RolledBackTo)
 	}
 
-	// A good deploy prunes what revision 2 left behind.
-	r = e.deployWeb(t, ctx, ns,
-		workload{Name: "web", Image: naive, Version: "v4", Replicas: 2, Service: true}.yaml(), config)
+	// diff tells beforehand, and a good deploy then prunes, what revision 2 left behind.
+	good := writeManifest(t, workload{Name: "web", Image: naive, Version: "v4", Replicas: 2, Service: true}.yaml(), config)
+	r = e.shipsafe(t, ctx, "-n", ns, "diff", "web", "-f", good)
+	wantExit(t, r, 1)
+	wantContains(t, "diff before the good deploy", r.stdout, "- prune  ConfigMap "+ns+"/debug-me", "1 to prune")
+	r = e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", good)
 	wantExit(t, r, 0)
 	wantContains(t, "good deploy output", r.stdout, "pruned   ConfigMap "+ns+"/debug-me")
 	e.wantManaged(t, ctx, ns, "web", "Deployment/web", "Service/web", "ConfigMap/web-config")
