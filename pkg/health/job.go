@@ -22,8 +22,19 @@ func job(obj *unstructured.Unstructured, rel Related, opts Options, now time.Tim
 	}
 	desired := replicasOrOne(j.Spec.Completions)
 	s := jobStatus(&j, rel, opts, now)
-	s.Ready, s.Desired = j.Status.Succeeded, desired
+	s.Ready, s.Desired = succeeded(&j), desired
 	return s
+}
+
+// succeeded counts the Job's succeeded pods, those the controller has seen succeed but
+// not yet added to status.succeeded included: it sets SuccessCriteriaMet in the same
+// update that lists the last pod as uncounted.
+func succeeded(j *batchv1.Job) int32 {
+	n := j.Status.Succeeded
+	if u := j.Status.UncountedTerminatedPods; u != nil {
+		n += int32(len(u.Succeeded))
+	}
+	return n
 }
 
 func jobStatus(j *batchv1.Job, rel Related, opts Options, now time.Time) Status {
@@ -37,7 +48,7 @@ func jobStatus(j *batchv1.Job, rel Related, opts Options, now time.Time) Status 
 			s.Culprit = jobCulprit(j, rel.Pods)
 			return s
 		case batchv1.JobComplete, batchv1.JobSuccessCriteriaMet:
-			return ready("completed: %d succeeded", j.Status.Succeeded)
+			return ready("completed: %d succeeded", succeeded(j))
 		}
 	}
 	if j.Spec.Suspend != nil && *j.Spec.Suspend {
@@ -60,7 +71,7 @@ func jobStatus(j *batchv1.Job, rel Related, opts Options, now time.Time) Status 
 		}
 		recheck = Earliest(recheck, s.RecheckAt)
 	}
-	s := progressing(reason, "%d active, %d succeeded, %d failed", j.Status.Active, j.Status.Succeeded, j.Status.Failed)
+	s := progressing(reason, "%d active, %d succeeded, %d failed", j.Status.Active, succeeded(j), j.Status.Failed)
 	s.RecheckAt = recheck
 	return s
 }

@@ -56,6 +56,8 @@ func TestJob(t *testing.T) {
 	runRows(t, []row{
 		{name: "complete", fixture: "job/complete.yaml",
 			want: want{phase: Ready, counts: counts(1, 1)}},
+		{name: "success met, last pod not yet counted", fixture: "job/success-uncounted.yaml",
+			want: want{phase: Ready, message: "completed: 1 succeeded", counts: counts(1, 1)}},
 		{name: "backoff limit exceeded names the newest failed pod", fixture: "job/failed.yaml",
 			want: want{phase: Failed, reason: "BackoffLimitExceeded", culprit: "migrate-new/migrate", message: "backoff limit (2 failed pods)"}},
 		{name: "failure target is already a failure", fixture: "job/failure-target.yaml",

@@ -66,10 +66,14 @@ func (o owners) setName(key string, i int) {
 	}
 }
 
-// of returns the tracked object an event's involved object belongs to.
+// of returns the tracked object an event's involved object belongs to. An event with a
+// UID matches by UID only: one about an earlier object of the same name (a hook Job
+// replaced by before-hook-creation, a recreated Deployment) is not about this one. Until
+// the tracker has seen the object's UID its events wait; they are matched on a later look.
 func (o owners) of(ref corev1.ObjectReference) (int, bool) {
-	if i, ok := o.byUID[ref.UID]; ok && ref.UID != "" {
-		return i, true
+	if ref.UID != "" {
+		i, ok := o.byUID[ref.UID]
+		return i, ok
 	}
 	i, ok := o.byName[nameKey(ref.Kind, ref.Namespace, ref.Name)]
 	return i, ok

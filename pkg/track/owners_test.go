@@ -50,6 +50,9 @@ func TestOwnersAttributeEventsToTheTrackedObject(t *testing.T) {
 		{"another replicaset", corev1.ObjectReference{UID: "rs2"}, false},
 		{"another pod", corev1.ObjectReference{UID: "p2"}, false},
 		{"same name, other kind", corev1.ObjectReference{Kind: "Service", Namespace: "ns", Name: "web"}, false},
+		// An event about an earlier object of the same name (deleted and made again) is
+		// not about this one.
+		{"same name, other uid", corev1.ObjectReference{Kind: "Deployment", Namespace: "ns", Name: "web", UID: "old-dep"}, false},
 	} {
 		i, ok := o.of(tc.ref)
 		if ok != tc.want || (ok && i != 3) {
