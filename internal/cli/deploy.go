@@ -84,8 +84,10 @@ render'). Its hooks run as Helm runs them: pre-install/pre-upgrade hooks are cre
 tracked until ready (a Job complete) before the objects are applied, post-install/
 post-upgrade hooks after the objects are ready, one at a time by weight; their
 hook-delete-policy is honoured (before-hook-creation when none). A failing hook fails the
-deploy, which rolls back. Hooks of other events (pre-delete, test...) are refused; leave
-them out knowingly with --skip-hooks EVENT. Hooks are not recorded in the revision.
+deploy, which rolls back. The revision records its hooks: 'shipsafe rollback' to it runs
+its pre-rollback/post-rollback hooks, and 'shipsafe uninstall' its pre-delete/post-delete
+hooks; the automatic rollback of a failed deploy runs none. Test hooks are refused; leave
+them out knowingly with --skip-hooks test.
 
 Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 3 failed and not restored; 4 locked by another deploy.`,

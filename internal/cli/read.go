@@ -185,14 +185,22 @@ func (a *app) listCommand() *cobra.Command {
 
 func (a *app) uninstallCommand() *cobra.Command {
 	var (
-		purge    bool
-		lockWait time.Duration
-		output   string
+		purge       bool
+		noHooks     bool
+		lockWait    time.Duration
+		hookTimeout time.Duration
+		output      string
 	)
 	cmd := &cobra.Command{
 		Use:   "uninstall RELEASE",
 		Short: "Delete a release's objects; keep its history unless --purge",
-		Args:  exactArgs(1, "one release name"),
+		Long: `Uninstall deletes the objects of the release's deployed revision, and what failed or
+interrupted revisions left, then records the release as uninstalled (--purge: deletes its
+records). A chart's pre-delete hooks run first, each tracked until ready: one that fails
+stops the uninstall before anything is deleted. Its post-delete hooks run after the
+objects are gone; one that fails is reported (exit 3) but the release is uninstalled.
+--no-hooks runs none.`,
+		Args: exactArgs(1, "one release name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, ns, err := a.readConfig(output)
 			if err != nil {
@@ -200,7 +208,8 @@ func (a *app) uninstallCommand() *cobra.Command {
 			}
 			p := newEventPrinter(a.stdout, output == "json", cfg.Clock())
 			res, err := deploy.NewUninstall(cfg).Run(cmd.Context(), deploy.UninstallOptions{
-				Release: args[0], Namespace: ns, Purge: purge, LockWait: lockWait, OnEvent: p.print,
+				Release: args[0], Namespace: ns, Purge: purge, LockWait: lockWait,
+				NoHooks: noHooks, HookTimeout: hookTimeout, OnEvent: p.print,
 			})
 			if err != nil {
 				return err
@@ -217,6 +226,8 @@ func (a *app) uninstallCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&purge, "purge", false, "delete the release's records too")
+	cmd.Flags().BoolVar(&noHooks, "no-hooks", false, "run none of the release's pre-delete and post-delete hooks")
+	cmd.Flags().DurationVar(&hookTimeout, "timeout", deploy.DefaultTimeout, "how long the hooks of each event may take")
 	cmd.Flags().DurationVar(&lockWait, "lock-wait", 0, "how long to wait for a deploy of this release to finish")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
 	return cmd

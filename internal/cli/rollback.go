@@ -10,10 +10,19 @@ import (
 )
 
 func (a *app) rollbackCommand() *cobra.Command {
-	var df deployFlags
+	var (
+		df      deployFlags
+		noHooks bool
+	)
 	cmd := &cobra.Command{
 		Use:   "rollback RELEASE [REVISION]",
 		Short: "Deploy an earlier revision again (default: the one deployed before the current)",
+		Long: `Rollback deploys the objects of an earlier revision as a new revision, with the safety
+of any deploy: lock, record, tracking, and an automatic rollback if it fails. A chart's
+pre-rollback hooks of that revision run before its objects are applied and its
+post-rollback hooks after they are ready (--no-hooks: none run).
+
+Exit codes as for deploy.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) < 1 || len(args) > 2 {
 				return &usageError{fmt.Errorf("want RELEASE [REVISION], got %d arguments", len(args))}
@@ -36,11 +45,14 @@ func (a *app) rollbackCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.runDeploy(cmd, cfg, &df, df.options(args[0], ns), func(o deploy.Options) (*deploy.Result, error) {
+			opts := df.options(args[0], ns)
+			opts.NoHooks = noHooks
+			return a.runDeploy(cmd, cfg, &df, opts, func(o deploy.Options) (*deploy.Result, error) {
 				return deploy.NewRollback(cfg).Run(cmd.Context(), to, o)
 			})
 		},
 	}
 	df.bind(cmd)
+	cmd.Flags().BoolVar(&noHooks, "no-hooks", false, "run none of the revision's rollback hooks")
 	return cmd
 }

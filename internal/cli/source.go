@@ -43,7 +43,7 @@ func (s *sourceFlags) bind(cmd *cobra.Command) {
 	fs.StringArrayVar(&s.values.SetFile, "set-file", nil, "chart values read from files (key=path); repeatable")
 	fs.StringArrayVar(&s.values.SetJSON, "set-json", nil, "chart values as JSON (key=json); repeatable")
 	fs.StringArrayVar(&s.values.SetLiteral, "set-literal", nil, "a chart value taken verbatim (key=value); repeatable")
-	fs.StringArrayVar(&s.skipHooks, "skip-hooks", nil, "leave out chart hooks of this event (test, pre-delete...), which shipsafe does not run; repeatable")
+	fs.StringArrayVar(&s.skipHooks, "skip-hooks", nil, "leave out chart hooks of this event (test, pre-delete...): not run, not recorded; repeatable")
 }
 
 // kind returns the one source kind given, or a usage error.

@@ -29,8 +29,11 @@ type Options struct {
 	Namespace string
 	Objects   []*unstructured.Unstructured
 	// Hooks run before (pre-install, pre-upgrade) and after (post-install, post-upgrade)
-	// Objects are applied and ready; see Hook. They are not recorded in the revision.
+	// Objects are applied and ready; see Hook. The revision records them, so that a
+	// rollback to it runs its rollback hooks and an uninstall its delete hooks.
 	Hooks []Hook
+	// NoHooks runs none of Hooks; they are still recorded.
+	NoHooks bool
 	// Source describes where the objects came from, for history ("-f k8s/").
 	Source string
 	// Description is one line for history; "install", "upgrade" or "rollback to N".
@@ -57,6 +60,9 @@ type Options struct {
 	Stop <-chan struct{}
 	// OnEvent receives progress; it is called from one goroutine at a time.
 	OnEvent func(Event)
+
+	// rollback is set by Rollback: the *-rollback hooks run instead of install/upgrade.
+	rollback bool
 }
 
 func (o *Options) setDefaults() {
@@ -150,6 +156,7 @@ func (d *Deploy) Run(ctx context.Context, opts Options) (*Result, error) {
 		Number:      release.NextNumber(revs),
 		Status:      release.StatusPending,
 		Objects:     objs,
+		Hooks:       recorded(opts.Hooks),
 		Source:      opts.Source,
 		Holder:      d.cfg.Holder,
 		StartedAt:   d.cfg.now(),
@@ -180,14 +187,14 @@ func (d *Deploy) Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	ev.step(fmt.Sprintf("revision %d (%s): applying %d objects (%d new)", rev.Number, rev.Description, len(objs), len(rev.Created)))
 
-	install := last == nil
-	failure := d.runHooks(ctx, hookEvent(true, install), &opts, ev)
+	preHooks, postHooks := hookEvents(opts.rollback, last == nil)
+	failure := d.runHooks(ctx, preHooks, &opts, ev)
 	var tracked track.Result
 	if failure == nil {
 		tracked, failure = d.applyAndTrack(ctx, objs, &opts, ev)
 	}
 	if failure == nil {
-		failure = d.runHooks(ctx, hookEvent(false, install), &opts, ev)
+		failure = d.runHooks(ctx, postHooks, &opts, ev)
 	}
 	if failure != nil {
 		return nil, d.fail(ctx, &opts, rev, last, failure, tracked, ev)
@@ -206,6 +213,14 @@ func (d *Deploy) Run(ctx context.Context, opts Options) (*Result, error) {
 type failure struct {
 	reason   string
 	evidence []string
+}
+
+// evidenceLines returns the evidence as indented lines after a newline, or "".
+func (f *failure) evidenceLines() string {
+	if len(f.evidence) == 0 {
+		return ""
+	}
+	return "\n  " + strings.Join(f.evidence, "\n  ")
 }
 
 // applyAndTrack applies objs and waits until they are ready, within opts.Timeout.

@@ -13,16 +13,23 @@ import (
 
 	"github.com/shipsafe/shipsafe/pkg/apply"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
+	"github.com/shipsafe/shipsafe/pkg/release"
 )
 
-// Hook events Deploy runs: the pre- ones before the release's objects are applied, the
-// post- ones after they are all ready; *-install on a release's first deploy (no deployed
-// revision yet), *-upgrade on every later one.
+// Hook events: the pre- ones run before the operation changes the release's objects,
+// the post- ones after they are all ready (or, for delete, gone). Deploy runs *-install
+// on a release's first deploy (no deployed revision yet) and *-upgrade on every later
+// one; Rollback runs the *-rollback hooks of the revision it goes back to; Uninstall
+// runs the *-delete hooks of the deployed revision.
 const (
-	HookPreInstall  = "pre-install"
-	HookPostInstall = "post-install"
-	HookPreUpgrade  = "pre-upgrade"
-	HookPostUpgrade = "post-upgrade"
+	HookPreInstall   = "pre-install"
+	HookPostInstall  = "post-install"
+	HookPreUpgrade   = "pre-upgrade"
+	HookPostUpgrade  = "post-upgrade"
+	HookPreRollback  = "pre-rollback"
+	HookPostRollback = "post-rollback"
+	HookPreDelete    = "pre-delete"
+	HookPostDelete   = "post-delete"
 )
 
 // Hook delete policies.
@@ -48,11 +55,11 @@ const hookPollInterval = 250 * time.Millisecond
 // that exists when it is to run and whose policies lack before-hook-creation fails, as
 // Helm's create would.
 //
-// Hooks are not recorded in the revision and are never pruned: what stays of them after a
-// run is what their delete policies leave. Only the events HookPreInstall,
-// HookPostInstall, HookPreUpgrade and HookPostUpgrade are run; a hook with any other event
-// (pre-delete, post-delete, pre-rollback, post-rollback, test...) is refused before
-// anything changes, never skipped.
+// Hooks are recorded in the revision (release.Hook), apart from its objects, and are
+// never pruned: what stays of them after a run is what their delete policies leave. An
+// automatic rollback after a failed deploy runs no hooks: it must not be stopped by one.
+// A hook with an event Helm has but shipsafe does not run (test) or one Helm does not
+// know is refused before anything changes, never skipped.
 type Hook struct {
 	Object *unstructured.Unstructured
 	// Events say when the hook runs ("pre-upgrade"...).
@@ -76,9 +83,28 @@ func (h Hook) policy(p string) bool {
 // String names the hook's object: "batch/Job prod/migrate".
 func (h Hook) String() string { return manifest.KeyOf(h.Object).String() }
 
-// supportedEvents are the hook events Deploy runs.
+// supportedEvents are the hook events shipsafe runs.
 func supportedEvents() []string {
-	return []string{HookPreInstall, HookPostInstall, HookPreUpgrade, HookPostUpgrade}
+	return []string{HookPreInstall, HookPostInstall, HookPreUpgrade, HookPostUpgrade,
+		HookPreRollback, HookPostRollback, HookPreDelete, HookPostDelete}
+}
+
+// recorded returns hooks as a revision records them.
+func recorded(hooks []Hook) []release.Hook {
+	out := make([]release.Hook, 0, len(hooks))
+	for _, h := range hooks {
+		out = append(out, release.Hook(h))
+	}
+	return out
+}
+
+// hooksOf returns the hooks rev recorded.
+func hooksOf(rev *release.Revision) []Hook {
+	out := make([]Hook, 0, len(rev.Hooks))
+	for _, h := range rev.Hooks {
+		out = append(out, Hook(h))
+	}
+	return out
 }
 
 // knownPolicies are the hook delete policies Deploy applies.
@@ -187,18 +213,16 @@ func hooksFor(hooks []Hook, event string) []Hook {
 	return out
 }
 
-// hookEvent returns the pre- or post- event of this deploy: install when the release has
-// no deployed revision, upgrade otherwise.
-func hookEvent(pre, install bool) string {
+// hookEvents returns the pre- and post- events of a deploy: rollback for a Rollback,
+// install when the release has no deployed revision, upgrade otherwise.
+func hookEvents(rollback, install bool) (pre, post string) {
 	switch {
-	case pre && install:
-		return HookPreInstall
-	case pre:
-		return HookPreUpgrade
+	case rollback:
+		return HookPreRollback, HookPostRollback
 	case install:
-		return HookPostInstall
+		return HookPreInstall, HookPostInstall
 	}
-	return HookPostUpgrade
+	return HookPreUpgrade, HookPostUpgrade
 }
 
 // runHooks runs the hooks of event one by one, each created and tracked until ready,
@@ -209,6 +233,10 @@ func hookEvent(pre, install bool) string {
 func (d *Deploy) runHooks(ctx context.Context, event string, opts *Options, ev *emitter) *failure {
 	hooks := hooksFor(opts.Hooks, event)
 	if len(hooks) == 0 {
+		return nil
+	}
+	if opts.NoHooks {
+		ev.step(fmt.Sprintf("not running %d %s hooks (--no-hooks)", len(hooks), event))
 		return nil
 	}
 	ev.step(fmt.Sprintf("running %d %s hooks", len(hooks), event))

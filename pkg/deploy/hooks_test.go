@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/shipsafe/shipsafe/pkg/release"
 )
 
 func hookObj(kind, name string) *unstructured.Unstructured {
@@ -27,9 +29,9 @@ func TestCheckHooks(t *testing.T) {
 		{"pre-upgrade", Hook{Object: hookObj("Job", "m"), Events: []string{HookPreUpgrade}}, nil},
 		{"all four with policies", Hook{Object: hookObj("Job", "m"), Events: []string{HookPreInstall, HookPostInstall, HookPreUpgrade, HookPostUpgrade},
 			DeletePolicies: []string{HookBeforeCreation, HookDeleteSucceeded, HookDeleteFailed}}, nil},
-		{"pre-delete refused", Hook{Object: hookObj("Job", "m"), Events: []string{HookPreInstall, "pre-delete"}},
-			[]string{`hook kind "pre-delete" is not supported by shipsafe`, "batch/Job prod/m", "--skip-hooks pre-delete"}},
-		{"test refused", Hook{Object: hookObj("Pod", "t"), Events: []string{"test"}}, []string{`hook kind "test"`}},
+		{"rollback and delete events", Hook{Object: hookObj("Job", "m"), Events: []string{HookPreRollback, HookPostRollback, HookPreDelete, HookPostDelete}}, nil},
+		{"test refused", Hook{Object: hookObj("Pod", "t"), Events: []string{HookPreInstall, "test"}},
+			[]string{`hook kind "test" is not supported by shipsafe`, "batch/Pod prod/t", "--skip-hooks test"}},
 		{"unknown event refused", Hook{Object: hookObj("Job", "m"), Events: []string{"pre-instal"}}, []string{`"pre-instal"`}},
 		{"no events", Hook{Object: hookObj("Job", "m")}, []string{"no events"}},
 		{"unknown policy", Hook{Object: hookObj("Job", "m"), Events: []string{HookPreInstall}, DeletePolicies: []string{"never"}},
@@ -91,21 +93,31 @@ func TestHooksForOrdersByWeightThenName(t *testing.T) {
 	}
 }
 
-func TestHookEvent(t *testing.T) {
+func TestHookEvents(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		pre, install bool
-		want         string
+		rollback, install bool
+		pre, post         string
 	}{
-		{true, true, HookPreInstall},
-		{true, false, HookPreUpgrade},
-		{false, true, HookPostInstall},
-		{false, false, HookPostUpgrade},
+		{false, true, HookPreInstall, HookPostInstall},
+		{false, false, HookPreUpgrade, HookPostUpgrade},
+		{true, false, HookPreRollback, HookPostRollback},
+		{true, true, HookPreRollback, HookPostRollback},
 	}
 	for _, tt := range tests {
-		if got := hookEvent(tt.pre, tt.install); got != tt.want {
-			t.Errorf("hookEvent(pre=%t, install=%t) = %s, want %s", tt.pre, tt.install, got, tt.want)
+		if pre, post := hookEvents(tt.rollback, tt.install); pre != tt.pre || post != tt.post {
+			t.Errorf("hookEvents(rollback=%t, install=%t) = %s, %s; want %s, %s", tt.rollback, tt.install, pre, post, tt.pre, tt.post)
 		}
+	}
+}
+
+func TestHooksRecordedAndBack(t *testing.T) {
+	t.Parallel()
+	hooks := []Hook{{Object: hookObj("Job", "m"), Events: []string{HookPreDelete}, Weight: 3, DeletePolicies: []string{HookDeleteSucceeded}}}
+	back := hooksOf(&release.Revision{Hooks: recorded(hooks)})
+	if len(back) != 1 || back[0].Object != hooks[0].Object || back[0].Weight != 3 ||
+		back[0].Events[0] != HookPreDelete || back[0].DeletePolicies[0] != HookDeleteSucceeded {
+		t.Errorf("hooks changed on the way through the record: %+v", back)
 	}
 }
 

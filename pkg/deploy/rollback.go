@@ -17,7 +17,9 @@ type Rollback struct {
 func NewRollback(cfg *Config) *Rollback { return &Rollback{cfg: cfg} }
 
 // Run rolls opts.Release back to revision to; to == 0 means the last revision that was
-// deployed before the current one. opts.Objects is ignored: the target's objects are used.
+// deployed before the current one. opts.Objects and opts.Hooks are ignored: the
+// target's are used, and its pre-rollback and post-rollback hooks run (unless
+// opts.NoHooks), as Helm's rollback runs them.
 func (r *Rollback) Run(ctx context.Context, to int, opts Options) (*Result, error) {
 	revs, err := r.cfg.Store.History(ctx, opts.Release)
 	if err != nil {
@@ -31,6 +33,8 @@ func (r *Rollback) Run(ctx context.Context, to int, opts Options) (*Result, erro
 		return nil, err
 	}
 	opts.Objects = target.Objects
+	opts.Hooks = hooksOf(target)
+	opts.rollback = true
 	opts.Source = target.Source
 	opts.Description = fmt.Sprintf("rollback to %d", target.Number)
 	return NewDeploy(r.cfg).Run(ctx, opts)

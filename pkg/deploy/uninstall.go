@@ -1,10 +1,10 @@
 package deploy
 
 import (
-	"time"
-
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -18,7 +18,11 @@ type UninstallOptions struct {
 	// Purge deletes the release's records too; otherwise history is kept.
 	Purge    bool
 	LockWait time.Duration
-	OnEvent  func(Event)
+	// NoHooks runs none of the deployed revision's pre-delete and post-delete hooks.
+	NoHooks bool
+	// HookTimeout bounds the hooks of each event (DefaultTimeout when 0).
+	HookTimeout time.Duration
+	OnEvent     func(Event)
 }
 
 // UninstallResult says what Uninstall removed.
@@ -38,6 +42,9 @@ func NewUninstall(cfg *Config) *Uninstall { return &Uninstall{cfg: cfg} }
 
 // Run deletes every object of the deployed revision and everything a pending revision
 // created, then records the release as uninstalled (or deletes its records with Purge).
+// The deployed revision's pre-delete hooks run first: one that fails stops the uninstall
+// before anything is deleted. Its post-delete hooks run after the objects are gone: one
+// that fails is reported, but the release is recorded as uninstalled, as Helm does.
 func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallResult, error) {
 	ev := &emitter{fn: opts.OnEvent, clock: u.cfg.now}
 	revs, err := u.cfg.Store.History(ctx, opts.Release)
@@ -75,11 +82,16 @@ func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallR
 			objs = append(objs, o)
 		}
 	}
+	runner, hookOpts := NewDeploy(u.cfg), u.hookOptions(current, opts)
 	if current != nil {
 		for _, o := range current.Objects {
 			add(o)
 		}
 		if current.Status == release.StatusDeployed {
+			if f := runner.runHooks(ctx, HookPreDelete, hookOpts, ev); f != nil {
+				return nil, fmt.Errorf("uninstall %q stopped before deleting anything: %s; fix the hook and run uninstall again, or pass --no-hooks%s",
+					opts.Release, f.reason, f.evidenceLines())
+			}
 			if err := current.Transition(release.StatusUninstalling, u.cfg.now()); err != nil {
 				return nil, err
 			}
@@ -109,24 +121,48 @@ func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallR
 	if err != nil {
 		return res, fmt.Errorf("uninstall %q: %w; run uninstall again to retry", opts.Release, err)
 	}
-	if opts.Purge {
+	var hookErr error
+	if f := runner.runHooks(ctx, HookPostDelete, hookOpts, ev); f != nil {
+		hookErr = fmt.Errorf("release %q is uninstalled, but %s; do by hand what the hook was to do%s", opts.Release, f.reason, f.evidenceLines())
+	}
+	if err := u.record(rctx, revs, current, opts.Purge); err != nil {
+		return res, errors.Join(err, hookErr)
+	}
+	res.Purged = opts.Purge
+	return res, hookErr
+}
+
+// record deletes the release's records (purge) or records current as uninstalled.
+func (u *Uninstall) record(ctx context.Context, revs []*release.Revision, current *release.Revision, purge bool) error {
+	if purge {
 		for _, r := range revs {
-			if err := u.cfg.Store.Delete(rctx, r.Release, r.Number); err != nil {
-				return res, fmt.Errorf("purge revision %d of %q: %w", r.Number, r.Release, err)
+			if err := u.cfg.Store.Delete(ctx, r.Release, r.Number); err != nil {
+				return fmt.Errorf("purge revision %d of %q: %w", r.Number, r.Release, err)
 			}
 		}
-		res.Purged = true
-		return res, nil
+		return nil
 	}
+	if current == nil {
+		return nil
+	}
+	if err := current.Transition(release.StatusUninstalled, u.cfg.now()); err != nil {
+		return err
+	}
+	if err := u.cfg.Store.Update(ctx, current); err != nil {
+		return fmt.Errorf("record revision %d as uninstalled: %w", current.Number, err)
+	}
+	return nil
+}
+
+// hookOptions returns the Options that run the delete hooks of current (none without
+// current).
+func (u *Uninstall) hookOptions(current *release.Revision, opts UninstallOptions) *Options {
+	o := &Options{Release: opts.Release, Namespace: opts.Namespace, NoHooks: opts.NoHooks, Timeout: opts.HookTimeout}
 	if current != nil {
-		if err := current.Transition(release.StatusUninstalled, u.cfg.now()); err != nil {
-			return res, err
-		}
-		if err := u.cfg.Store.Update(rctx, current); err != nil {
-			return res, fmt.Errorf("record revision %d as uninstalled: %w", current.Number, err)
-		}
+		o.Hooks = hooksOf(current)
 	}
-	return res, nil
+	o.setDefaults()
+	return o
 }
 
 // lastUninstalling returns the highest-numbered revision whose uninstall did not finish,

@@ -20,6 +20,10 @@ type Revision struct {
 	Status Status `json:"status"`
 	// Objects are the desired objects of this revision, as applied.
 	Objects []*unstructured.Unstructured `json:"objects,omitempty"`
+	// Hooks are the chart hooks the revision was deployed with (after --skip-hooks), so
+	// that a later rollback to it runs its rollback hooks and an uninstall its delete
+	// hooks. They are not among Objects: they are never applied or pruned as such.
+	Hooks []Hook `json:"hooks,omitempty"`
 	// Created lists the objects this revision newly creates (absent before it). It is
 	// written while the revision is pending, before anything is applied, so that the
 	// cleanup of a failed or interrupted revision works even after the deployer is killed.
@@ -65,6 +69,12 @@ func (r *Revision) DeepCopy() *Revision {
 			}
 		}
 	}
+	if r.Hooks != nil {
+		c.Hooks = make([]Hook, len(r.Hooks))
+		for i, h := range r.Hooks {
+			c.Hooks[i] = h.DeepCopy()
+		}
+	}
 	if r.Created != nil {
 		c.Created = append([]ObjectRef(nil), r.Created...)
 	}
@@ -72,4 +82,27 @@ func (r *Revision) DeepCopy() *Revision {
 		c.Evidence = append([]string(nil), r.Evidence...)
 	}
 	return &c
+}
+
+// Hook is a chart hook as a revision records it: an object that runs at a moment of an
+// operation (Events: "pre-upgrade", "pre-delete"...) rather than being one of the
+// release's objects. Package deploy runs hooks; see deploy.Hook.
+type Hook struct {
+	// Object is the hook's object, prepared as deployed (namespace, release label).
+	Object *unstructured.Unstructured `json:"object"`
+	// Events say when the hook runs.
+	Events []string `json:"events"`
+	// Weight orders the hooks of one event, lowest first.
+	Weight int `json:"weight,omitempty"`
+	// DeletePolicies are the hook's helm.sh/hook-delete-policy values.
+	DeletePolicies []string `json:"deletePolicies,omitempty"`
+}
+
+// DeepCopy returns a copy of h that shares no memory with it.
+func (h Hook) DeepCopy() Hook {
+	c := Hook{Weight: h.Weight, Events: append([]string(nil), h.Events...), DeletePolicies: append([]string(nil), h.DeletePolicies...)}
+	if h.Object != nil {
+		c.Object = h.Object.DeepCopy()
+	}
+	return c
 }

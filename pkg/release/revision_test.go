@@ -48,15 +48,21 @@ func TestDeepCopy(t *testing.T) {
 		Objects:  []*unstructured.Unstructured{{Object: map[string]any{"kind": "ConfigMap", "data": map[string]any{"k": "v"}}}},
 		Created:  []ObjectRef{{Kind: "ConfigMap", Name: "c"}},
 		Evidence: []string{"e"},
+		Hooks: []Hook{{Object: &unstructured.Unstructured{Object: map[string]any{"kind": "Job"}},
+			Events: []string{"pre-delete"}, DeletePolicies: []string{"hook-succeeded"}}},
 	}
 	c := orig.DeepCopy()
+	c.Hooks[0].Object.Object["kind"] = "changed"
+	c.Hooks[0].Events[0] = "changed"
+	c.Hooks[0].DeletePolicies[0] = "changed"
 	c.Objects[0].Object["data"].(map[string]any)["k"] = "changed"
 	c.Objects[0] = nil
 	c.Created[0].Name = "changed"
 	c.Evidence[0] = "changed"
 	c.Status = StatusFailed
 	if orig.Objects[0] == nil || orig.Objects[0].Object["data"].(map[string]any)["k"] != "v" ||
-		orig.Created[0].Name != "c" || orig.Evidence[0] != "e" || orig.Status != StatusPending {
+		orig.Created[0].Name != "c" || orig.Evidence[0] != "e" || orig.Status != StatusPending ||
+		orig.Hooks[0].Object.GetKind() != "Job" || orig.Hooks[0].Events[0] != "pre-delete" || orig.Hooks[0].DeletePolicies[0] != "hook-succeeded" {
 		t.Fatalf("changing the copy changed the original: %+v", orig)
 	}
 }

@@ -245,6 +245,45 @@ func TestHelmChartDeployAndUpgrade(t *testing.T) {
 	wantExit(t, r, 0)
 	e.serves(t, ctx, ns, "shop", "v4")
 	wantContains(t, "migrate hook log", jobLog(t, ctx, e, ns, "shop-migrate"), "migrate done for version v4")
+
+	// Rollback to 2 runs revision 2's post-rollback hook (rendered for v2), not its
+	// pre-upgrade one; with --no-hooks none runs.
+	r = e.shipsafe(t, ctx, "-n", ns, "rollback", "shop", "2", "--timeout", "2m")
+	wantExit(t, r, 0)
+	wantContains(t, "rollback output", r.stdout, "post-rollback hook ConfigMap "+ns+"/shop-rolled-back")
+	e.serves(t, ctx, ns, "shop", "v2")
+	wantConfig(t, ctx, e, ns, "shop-rolled-back", map[string]string{"version": "v2"})
+	wantContains(t, "migrate hook log after the rollback", jobLog(t, ctx, e, ns, "shop-migrate"), "migrate done for version v4")
+	r = e.shipsafe(t, ctx, "-n", ns, "rollback", "shop", "4", "--no-hooks", "--timeout", "2m")
+	wantExit(t, r, 0)
+	e.serves(t, ctx, ns, "shop", "v4")
+	wantConfig(t, ctx, e, ns, "shop-rolled-back", map[string]string{"version": "v2"})
+
+	// A failing pre-delete hook stops the uninstall before anything is deleted.
+	wantExit(t, deploy("v5", "--skip-hooks", "test", "--set", "hook.deleteImage="+crash), 0)
+	r = e.shipsafe(t, ctx, "-n", ns, "uninstall", "shop", "--timeout", "1m")
+	wantExit(t, r, 3)
+	wantContains(t, "failed pre-delete hook", r.stderr, "stopped before deleting anything", "pre-delete hook batch/Job "+ns+"/shop-goodbye",
+		"fatal: cannot start version v5", "--no-hooks")
+	e.serves(t, ctx, ns, "shop", "v5")
+	if st := e.wantConsistent(t, ctx, ns, "shop"); st.Deployed == nil || st.Deployed.Revision != 7 {
+		t.Errorf("after the refused uninstall: deployed = %+v, want revision 7", st.Deployed)
+	}
+
+	// With the hook fixed: pre-delete runs (and is deleted on success), the objects go,
+	// then the post-delete hook runs.
+	wantExit(t, deploy("v6", "--skip-hooks", "test"), 0)
+	r = e.shipsafe(t, ctx, "-n", ns, "uninstall", "shop")
+	wantExit(t, r, 0)
+	wantContains(t, "uninstall output", r.stdout, "pre-delete hook batch/Job "+ns+"/shop-goodbye",
+		"deleted  apps/Deployment "+ns+"/shop", "post-delete hook ConfigMap "+ns+"/shop-farewell")
+	if strings.Index(r.stdout, "deleted  apps/Deployment") > strings.Index(r.stdout, "post-delete hook") {
+		t.Errorf("the post-delete hook ran before the objects were deleted:\n%s", r.stdout)
+	}
+	if e.exists(t, ctx, ns, "Deployment", "shop") || getJob(t, ctx, e, ns, "shop-goodbye") != nil {
+		t.Error("after uninstall the Deployment or the succeeded pre-delete Job (hook-succeeded) is still there")
+	}
+	wantConfig(t, ctx, e, ns, "shop-farewell", map[string]string{"version": "v6"})
 }
 
 // wantConfig fails the test unless ConfigMap name has every key of want with its value.
