@@ -14,8 +14,10 @@ func (a *app) importHelmCommand() *cobra.Command {
 		Long: `import-helm reads the last deployed revision of a Helm 3 or 4 release from Helm's
 storage Secret in the namespace, and deploys exactly those objects as revision 1 of a
 shipsafe release of the same name: it adopts them and takes the fields Helm owns with
-server-side apply. The values are unchanged, so no pod restarts. Helm's records are left
-as they are; stop using Helm for the release afterwards.`,
+server-side apply. The values are unchanged, so no pod restarts. The release's hooks are
+recorded, not run (Helm ran them), so that shipsafe's rollback and uninstall run them later;
+test hooks are left out. Helm's records are left as they are; stop using Helm for the
+release afterwards.`,
 		Args: exactArgs(1, "one release name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := df.validate(); err != nil {

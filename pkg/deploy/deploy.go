@@ -32,7 +32,8 @@ type Options struct {
 	// Objects are applied and ready; see Hook. The revision records them, so that a
 	// rollback to it runs its rollback hooks and an uninstall its delete hooks.
 	Hooks []Hook
-	// NoHooks runs none of Hooks; they are still recorded.
+	// NoHooks runs none of Hooks (rollback --no-hooks, import-helm); they are still
+	// recorded.
 	NoHooks bool
 	// Source describes where the objects came from, for history ("-f k8s/").
 	Source string

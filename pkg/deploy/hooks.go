@@ -236,7 +236,7 @@ func (d *Deploy) runHooks(ctx context.Context, event string, opts *Options, ev *
 		return nil
 	}
 	if opts.NoHooks {
-		ev.step(fmt.Sprintf("not running %d %s hooks (--no-hooks)", len(hooks), event))
+		ev.step(fmt.Sprintf("not running %d %s hooks", len(hooks), event))
 		return nil
 	}
 	ev.step(fmt.Sprintf("running %d %s hooks", len(hooks), event))

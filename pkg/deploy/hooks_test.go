@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/shipsafe/shipsafe/pkg/release"
+	"github.com/shipsafe/shipsafe/pkg/source/helmrelease"
 )
 
 func hookObj(kind, name string) *unstructured.Unstructured {
@@ -142,5 +143,17 @@ func TestHookDeletePolicies(t *testing.T) {
 	}
 	if got := strings.Join(names, " "); got != "s2 s" {
 		t.Errorf("succeededToDelete = %q, want %q (last first, only hook-succeeded)", got, "s2 s")
+	}
+}
+
+func TestImportedHooksLeaveOutTests(t *testing.T) {
+	t.Parallel()
+	got := importedHooks([]helmrelease.Hook{
+		{Object: hookObj("Pod", "t"), Events: []string{"test"}},
+		{Object: hookObj("Job", "m"), Events: []string{"test-success", HookPreDelete}, Weight: 1, DeletePolicies: []string{HookDeleteSucceeded}},
+	})
+	if len(got) != 1 || got[0].Object.GetName() != "m" || strings.Join(got[0].Events, ",") != HookPreDelete ||
+		got[0].Weight != 1 || got[0].DeletePolicies[0] != HookDeleteSucceeded {
+		t.Errorf("importedHooks = %+v, want only m with pre-delete", got)
 	}
 }

@@ -20,8 +20,11 @@ type Import struct {
 // NewImport returns the import action.
 func NewImport(cfg *Config) *Import { return &Import{cfg: cfg} }
 
-// Run imports Helm release opts.Release from opts.Namespace. opts.Objects is ignored.
-// The release must not have shipsafe history yet.
+// Run imports Helm release opts.Release from opts.Namespace. opts.Objects and
+// opts.Hooks are ignored: Helm's are used. The hooks are recorded but not run (they ran
+// when Helm deployed), so that a later rollback or uninstall runs them; test hooks,
+// which shipsafe does not run, are left out. The release must not have shipsafe history
+// yet.
 func (i *Import) Run(ctx context.Context, opts Options) (*Result, error) {
 	revs, err := i.cfg.Store.History(ctx, opts.Release)
 	if err != nil {
@@ -44,10 +47,32 @@ func (i *Import) Run(ctx context.Context, opts Options) (*Result, error) {
 	opts.TakeOverFrom = []string{"helm"}
 	opts.Source = fmt.Sprintf("helm release %s revision %d (%s)", rel.Name, rel.Revision, rel.Chart)
 	opts.Description = fmt.Sprintf("import from Helm revision %d", rel.Revision)
-	if rel.Hooks > 0 {
+	opts.Hooks, opts.NoHooks = importedHooks(rel.Hooks), true
+	if len(rel.Hooks) > 0 {
+		msg := fmt.Sprintf("Helm release %q has %d hooks: %d recorded for rollback and uninstall, not run now (they ran when Helm deployed)",
+			rel.Name, len(rel.Hooks), len(opts.Hooks))
+		if dropped := len(rel.Hooks) - len(opts.Hooks); dropped > 0 {
+			msg += fmt.Sprintf("; %d test hooks left out (shipsafe runs no tests)", dropped)
+		}
 		ev := &emitter{fn: opts.OnEvent, clock: i.cfg.now}
-		ev.emit(Event{Kind: Warning, Message: fmt.Sprintf(
-			"Helm release %q has %d hooks; they are not taken over (they ran when Helm deployed)", rel.Name, rel.Hooks)})
+		ev.emit(Event{Kind: Warning, Message: msg})
 	}
 	return NewDeploy(i.cfg).Run(ctx, opts)
+}
+
+// importedHooks converts Helm's recorded hooks, less their test events.
+func importedHooks(hooks []helmrelease.Hook) []Hook {
+	var out []Hook
+	for _, h := range hooks {
+		var events []string
+		for _, e := range h.Events {
+			if e != "test" && e != "test-success" {
+				events = append(events, e)
+			}
+		}
+		if len(events) > 0 {
+			out = append(out, Hook{Object: h.Object, Events: events, Weight: h.Weight, DeletePolicies: h.DeletePolicies})
+		}
+	}
+	return out
 }

@@ -64,15 +64,7 @@ func TestImportHelmRelease(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
-	chart := t.TempDir()
-	must(t, os.MkdirAll(filepath.Join(chart, "templates"), 0o755))
-	must(t, os.WriteFile(filepath.Join(chart, "Chart.yaml"), []byte("apiVersion: v2\nname: web\nversion: 1.0.0\n"), 0o644))
-	must(t, os.WriteFile(filepath.Join(chart, "values.yaml"), []byte("image: "+img+"\nversion: h1\n"), 0o644))
-	must(t, os.WriteFile(filepath.Join(chart, "templates", "all.yaml"), []byte(importChart), 0o644))
-	install := exec.CommandContext(ctx, helm, "install", "web", chart, "-n", ns, "--wait", "--timeout", "2m", "--kubeconfig", e.kubeconfig)
-	if out, err := install.CombinedOutput(); err != nil {
-		t.Fatalf("helm install: %v\n%s", err, out)
-	}
+	chart := helmInstall(t, ctx, e, helm, ns, img, importChart)
 	before := podStates(t, e, ns, "app=web")
 	helmRecords := secretNames(t, e, ns, "owner=helm")
 
@@ -117,6 +109,87 @@ func TestImportHelmRelease(t *testing.T) {
 	if err != nil || cm.Data["version"] != "s2" {
 		t.Fatalf("config after upgrade: %v %v, want version s2", cm.Data, err)
 	}
+}
+
+// helmInstall writes a chart "web" with templates and values image and version h1, and
+// installs it with the Helm CLI as release "web" in ns. It returns the chart's directory.
+func helmInstall(t *testing.T, ctx context.Context, e *env, helm, ns, image string, templates ...string) string {
+	t.Helper()
+	chart := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(chart, "templates"), 0o755))
+	must(t, os.WriteFile(filepath.Join(chart, "Chart.yaml"), []byte("apiVersion: v2\nname: web\nversion: 1.0.0\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(chart, "values.yaml"), []byte("image: "+image+"\nversion: h1\n"), 0o644))
+	for i, tmpl := range templates {
+		must(t, os.WriteFile(filepath.Join(chart, "templates", fmt.Sprintf("t%d.yaml", i)), []byte(tmpl), 0o644))
+	}
+	install := exec.CommandContext(ctx, helm, "install", "web", chart, "-n", ns, "--wait", "--timeout", "2m", "--kubeconfig", e.kubeconfig)
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("helm install: %v\n%s", err, out)
+	}
+	return chart
+}
+
+// importHooks are hooks for importChart: one Helm ran at install, one for uninstall, and
+// a test hook, which shipsafe does not run.
+const importHooks = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-installed
+  annotations: {helm.sh/hook: post-install}
+data: {version: {{ .Values.version | quote }}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-farewell
+  annotations: {helm.sh/hook: post-delete}
+data: {version: {{ .Values.version | quote }}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {{ .Release.Name }}-test
+  annotations: {helm.sh/hook: test}
+spec:
+  restartPolicy: Never
+  containers: [{name: test, image: {{ .Values.image }}, imagePullPolicy: Never}]
+`
+
+// TestImportHelmKeepsHooks imports a Helm release with hooks: they are recorded, not run
+// again (Helm ran its post-install hook), the test hook is left out without refusing the
+// import, and shipsafe's uninstall runs the post-delete hook Helm recorded.
+func TestImportHelmKeepsHooks(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	helm := helmBinary(t)
+	img := e.image(t, "naive", "v1")
+	ns := clustertest.Namespace(t, e.client)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+
+	helmInstall(t, ctx, e, helm, ns, img, importChart, importHooks)
+	installed, err := e.client.CoreV1().ConfigMaps(ns).Get(ctx, "web-installed", metav1.GetOptions{})
+	must(t, err)
+
+	r := e.shipsafe(t, ctx, "-n", ns, "import-helm", "web")
+	wantExit(t, r, 0)
+	wantContains(t, "import output", r.stdout+r.stderr, "has 3 hooks: 2 recorded for rollback and uninstall, not run now", "1 test hooks left out")
+	again, err := e.client.CoreV1().ConfigMaps(ns).Get(ctx, "web-installed", metav1.GetOptions{})
+	must(t, err)
+	if again.ResourceVersion != installed.ResourceVersion {
+		t.Errorf("the post-install hook Helm ran was run again by the import (resourceVersion %s -> %s)", installed.ResourceVersion, again.ResourceVersion)
+	}
+	if e.exists(t, ctx, ns, "ConfigMap", "web-farewell") {
+		t.Fatal("the post-delete hook exists before uninstall")
+	}
+
+	r = e.shipsafe(t, ctx, "-n", ns, "uninstall", "web")
+	wantExit(t, r, 0)
+	wantContains(t, "uninstall output", r.stdout, "post-delete hook ConfigMap "+ns+"/web-farewell")
+	if e.exists(t, ctx, ns, "Deployment", "web") {
+		t.Error("the imported Deployment is still there after uninstall")
+	}
+	wantConfig(t, ctx, e, ns, "web-farewell", map[string]string{"version": "h1"})
 }
 
 // podStates describes the pods matching selector by name, uid and restarts.

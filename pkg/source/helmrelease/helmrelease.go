@@ -29,8 +29,29 @@ type Release struct {
 	Revision  int
 	Chart     string // name-version
 	Objects   []*unstructured.Unstructured
-	// Hooks counts the hook objects Helm recorded; they are not taken over.
-	Hooks int
+	// Hooks are the hooks Helm recorded with the revision, in Helm's order.
+	Hooks []Hook
+}
+
+// Hook is one of a Helm release's recorded hooks.
+type Hook struct {
+	Object *unstructured.Unstructured
+	// Events are Helm's hook events ("pre-install", "pre-delete", "test"...).
+	Events []string
+	Weight int
+	// DeletePolicies are its helm.sh/hook-delete-policy values.
+	DeletePolicies []string
+	// Path is the template it was rendered from.
+	Path string
+}
+
+// hookRecord is the part of Helm's stored hook that shipsafe reads.
+type hookRecord struct {
+	Path           string   `json:"path"`
+	Manifest       string   `json:"manifest"`
+	Events         []string `json:"events"`
+	Weight         int      `json:"weight"`
+	DeletePolicies []string `json:"delete_policies"`
 }
 
 // record is the part of Helm's stored release that shipsafe reads. Helm 3 and Helm 4 both
@@ -49,7 +70,7 @@ type record struct {
 			Version string `json:"version"`
 		} `json:"metadata"`
 	} `json:"chart"`
-	Hooks []json.RawMessage `json:"hooks"`
+	Hooks []hookRecord `json:"hooks"`
 }
 
 // Load returns the last deployed revision of Helm release name in namespace.
@@ -78,14 +99,35 @@ func Load(ctx context.Context, client kubernetes.Interface, namespace, name stri
 		if err != nil {
 			return nil, fmt.Errorf("parse the manifest of Helm release %q revision %d: %w", name, rec.Version, err)
 		}
+		hooks, err := decodeHooks(name, rec)
+		if err != nil {
+			return nil, err
+		}
 		return &Release{
 			Name: rec.Name, Namespace: rec.Namespace, Revision: rec.Version,
 			Chart:   rec.Chart.Metadata.Name + "-" + rec.Chart.Metadata.Version,
-			Objects: objs, Hooks: len(rec.Hooks),
+			Objects: objs, Hooks: hooks,
 		}, nil
 	}
 	return nil, fmt.Errorf("%w %q in namespace %q (Helm records found: %d); check the name and -n, "+
 		"or `helm list -n %s`", ErrNotFound, name, namespace, len(list.Items), namespace)
+}
+
+// decodeHooks parses the manifests of the hooks Helm recorded in rec.
+func decodeHooks(name string, rec *record) ([]Hook, error) {
+	var hooks []Hook
+	for _, h := range rec.Hooks {
+		source := fmt.Sprintf("helm release %s revision %d hook %s", name, rec.Version, h.Path)
+		objs, err := manifest.Decode(source, bytes.NewBufferString(h.Manifest))
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", source, err)
+		}
+		if len(objs) != 1 {
+			return nil, fmt.Errorf("parse %s: %d objects, want one", source, len(objs))
+		}
+		hooks = append(hooks, Hook{Object: objs[0], Events: h.Events, Weight: h.Weight, DeletePolicies: h.DeletePolicies, Path: h.Path})
+	}
+	return hooks, nil
 }
 
 // decode undoes Helm's encoding: base64, then gzip (when the magic header is there), then JSON.

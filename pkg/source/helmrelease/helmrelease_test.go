@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -22,7 +23,12 @@ func helmSecret(t *testing.T, name string, version int, status, manifest string)
 		"name": name, "namespace": "shop", "version": version, "manifest": manifest,
 		"info":  map[string]any{"status": status},
 		"chart": map[string]any{"metadata": map[string]any{"name": "web", "version": "1.2.3"}},
-		"hooks": []any{map[string]any{"name": "migrate"}},
+		"hooks": []any{map[string]any{
+			"name": "migrate", "kind": "Job", "path": "web/templates/migrate.yaml",
+			"manifest": "apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate}\n",
+			"events":   []string{"pre-upgrade", "pre-delete"}, "weight": 2, "delete_policies": []string{"hook-succeeded"},
+			"last_run": map[string]any{"phase": "Succeeded"},
+		}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -65,8 +71,13 @@ func TestLoadPicksTheLastDeployedRevision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rel.Revision != 2 || rel.Chart != "web-1.2.3" || rel.Hooks != 1 {
-		t.Errorf("got revision %d chart %q hooks %d, want 2, web-1.2.3, 1", rel.Revision, rel.Chart, rel.Hooks)
+	if rel.Revision != 2 || rel.Chart != "web-1.2.3" || len(rel.Hooks) != 1 {
+		t.Fatalf("got revision %d chart %q hooks %d, want 2, web-1.2.3, 1", rel.Revision, rel.Chart, len(rel.Hooks))
+	}
+	if h := rel.Hooks[0]; h.Object.GetKind() != "Job" || h.Object.GetName() != "migrate" || h.Weight != 2 ||
+		strings.Join(h.Events, ",") != "pre-upgrade,pre-delete" || strings.Join(h.DeletePolicies, ",") != "hook-succeeded" ||
+		h.Path != "web/templates/migrate.yaml" {
+		t.Errorf("hook = %+v (object %s/%s)", h, h.Object.GetKind(), h.Object.GetName())
 	}
 	var names []string
 	for _, o := range rel.Objects {
