@@ -44,9 +44,10 @@ without changing anything. Each object is prepared as deploy prepares it (namesp
 release label) and server-side applied in dry-run mode with the shipsafe field manager,
 so the server's defaulting and other managers' fields are accounted for; the answer is
 compared with the live object. Objects of the last deployed revision that the source
-lacks would be pruned, and so would those a failed revision (--rollback=never) left. Secret values are never shown: a changed value reads
-"*** (changed)". Output is coloured on a terminal (not when CI is set or NO_COLOR).
-A chart's hooks are not part of the diff: deploy runs them and does not keep them.
+lacks would be pruned, and so would those a failed revision (--rollback=never) left.
+Secret values are never shown: a changed value reads "*** (changed)". Output is
+coloured on a terminal (not when CI is set or NO_COLOR). A chart's hooks are not part of
+the diff: deploy runs them and records them apart from the release's objects.
 
 Exit codes: 0 no changes; 1 changes; 2 error or bad input.`,
 		Args: exactArgs(1, "one release name"),
@@ -71,7 +72,7 @@ Exit codes: 0 no changes; 1 changes; 2 error or bad input.`,
 				fmt.Fprintf(a.stderr, "Warning: %s\n", w)
 			}
 			if n := len(l.hooks) + len(l.unknown); n > 0 {
-				fmt.Fprintf(a.stderr, "Warning: the chart's %s are not part of the diff; deploy runs them and does not keep them\n", plural(n, "hook"))
+				fmt.Fprintf(a.stderr, "Warning: the chart's %s are not part of the diff; deploy runs them, they are not objects of the release\n", plural(n, "hook"))
 			}
 			res, err := diff.Plan(cmd.Context(), cfg, diff.Options{
 				Release: args[0], Namespace: clients.Namespace, Objects: l.objects, ForceConflicts: force,
