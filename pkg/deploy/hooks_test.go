@@ -8,7 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/shipsafe/shipsafe/pkg/release"
-	"github.com/shipsafe/shipsafe/pkg/source/helmrelease"
+	"github.com/shipsafe/shipsafe/pkg/source/helm"
 )
 
 func hookObj(kind, name string) *unstructured.Unstructured {
@@ -148,7 +148,7 @@ func TestHookDeletePolicies(t *testing.T) {
 
 func TestImportedHooksLeaveOutTests(t *testing.T) {
 	t.Parallel()
-	got := importedHooks([]helmrelease.Hook{
+	got := importedHooks([]helm.Hook{
 		{Object: hookObj("Pod", "t"), Events: []string{"test"}},
 		{Object: hookObj("Job", "m"), Events: []string{"test-success", HookPreDelete}, Weight: 1, DeletePolicies: []string{HookDeleteSucceeded}},
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/shipsafe/shipsafe/pkg/source/helm"
 	"github.com/shipsafe/shipsafe/pkg/source/helmrelease"
 )
 
@@ -61,12 +62,12 @@ func (i *Import) Run(ctx context.Context, opts Options) (*Result, error) {
 }
 
 // importedHooks converts Helm's recorded hooks, less their test events.
-func importedHooks(hooks []helmrelease.Hook) []Hook {
+func importedHooks(hooks []helm.Hook) []Hook {
 	var out []Hook
 	for _, h := range hooks {
 		var events []string
 		for _, e := range h.Events {
-			if e != "test" && e != "test-success" {
+			if e != helm.Test && e != "test-success" {
 				events = append(events, e)
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/shipsafe/shipsafe/pkg/manifest"
+	"github.com/shipsafe/shipsafe/pkg/source/helm"
 )
 
 // ErrNotFound means Helm has no deployed revision of the release in the namespace.
@@ -30,19 +31,7 @@ type Release struct {
 	Chart     string // name-version
 	Objects   []*unstructured.Unstructured
 	// Hooks are the hooks Helm recorded with the revision, in Helm's order.
-	Hooks []Hook
-}
-
-// Hook is one of a Helm release's recorded hooks.
-type Hook struct {
-	Object *unstructured.Unstructured
-	// Events are Helm's hook events ("pre-install", "pre-delete", "test"...).
-	Events []string
-	Weight int
-	// DeletePolicies are its helm.sh/hook-delete-policy values.
-	DeletePolicies []string
-	// Path is the template it was rendered from.
-	Path string
+	Hooks []helm.Hook
 }
 
 // hookRecord is the part of Helm's stored hook that shipsafe reads.
@@ -114,8 +103,8 @@ func Load(ctx context.Context, client kubernetes.Interface, namespace, name stri
 }
 
 // decodeHooks parses the manifests of the hooks Helm recorded in rec.
-func decodeHooks(name string, rec *record) ([]Hook, error) {
-	var hooks []Hook
+func decodeHooks(name string, rec *record) ([]helm.Hook, error) {
+	var hooks []helm.Hook
 	for _, h := range rec.Hooks {
 		source := fmt.Sprintf("helm release %s revision %d hook %s", name, rec.Version, h.Path)
 		objs, err := manifest.Decode(source, bytes.NewBufferString(h.Manifest))
@@ -125,7 +114,7 @@ func decodeHooks(name string, rec *record) ([]Hook, error) {
 		if len(objs) != 1 {
 			return nil, fmt.Errorf("parse %s: %d objects, want one", source, len(objs))
 		}
-		hooks = append(hooks, Hook{Object: objs[0], Events: h.Events, Weight: h.Weight, DeletePolicies: h.DeletePolicies, Path: h.Path})
+		hooks = append(hooks, helm.Hook{Object: objs[0], Events: h.Events, Weight: h.Weight, DeletePolicies: h.DeletePolicies, Path: h.Path})
 	}
 	return hooks, nil
 }
