@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -103,32 +104,52 @@ Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 			if err != nil {
 				return err
 			}
-			l, err := src.load(cmd.Context(), a.stdin, func() (chartTarget, error) {
-				return liveTarget(cmd.Context(), cfg.Clients, args[0], ns)
-			})
+			stdin, err := src.replayableStdin(a.stdin)
 			if err != nil {
 				return err
 			}
-			for _, w := range l.warnings {
-				fmt.Fprintf(a.stderr, "Warning: %s\n", w)
+			// A chart is rendered for the release as it stands; if another deploy changes
+			// it before this one holds the lock, render again (see deploy.ErrStaleRender).
+			for attempt := 1; ; attempt++ {
+				err := a.deployOnce(cmd, cfg, &df, &src, stdin(), args[0], ns, strict)
+				if !errors.Is(err, deploy.ErrStaleRender) || attempt == maxRenders {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "Warning: %v; rendering the chart again\n", err)
 			}
-			objs := l.objects
-			opts := df.options(args[0], ns)
-			opts.Objects = objs
-			opts.Hooks = l.deployHooks()
-			opts.Source = l.describe
-			if err := a.lintBeforeDeploy(objs, ns, strict, df.output == "json"); err != nil {
-				return err
-			}
-			return a.runDeploy(cmd, cfg, &df, opts, func(o deploy.Options) (*deploy.Result, error) {
-				return deploy.NewDeploy(cfg).Run(cmd.Context(), o)
-			})
 		},
 	}
 	src.bind(cmd)
 	cmd.Flags().BoolVar(&strict, "strict", false, "fail (exit 2) on lint errors instead of warning")
 	df.bind(cmd)
 	return cmd
+}
+
+// maxRenders bounds how often deploy renders a chart whose release others keep changing.
+const maxRenders = 3
+
+// deployOnce loads the source, lints it and deploys it as a new revision of rel.
+func (a *app) deployOnce(cmd *cobra.Command, cfg *deploy.Config, df *deployFlags, src *sourceFlags, stdin io.Reader, rel, ns string, strict bool) error {
+	l, err := src.load(cmd.Context(), stdin, func() (chartTarget, error) {
+		return liveTarget(cmd.Context(), cfg.Clients, rel, ns)
+	})
+	if err != nil {
+		return err
+	}
+	for _, w := range l.warnings {
+		fmt.Fprintf(a.stderr, "Warning: %s\n", w)
+	}
+	opts := df.options(rel, ns)
+	opts.Objects = l.objects
+	opts.Hooks = l.deployHooks()
+	opts.Source = l.describe
+	opts.RenderedFor = l.rendered
+	if err := a.lintBeforeDeploy(l.objects, ns, strict, df.output == "json"); err != nil {
+		return err
+	}
+	return a.runDeploy(cmd, cfg, df, opts, func(o deploy.Options) (*deploy.Result, error) {
+		return deploy.NewDeploy(cfg).Run(cmd.Context(), o)
+	})
 }
 
 // runDeploy wires events to the printer, runs the action and renders its outcome.

@@ -13,7 +13,7 @@ const (
 	ExitRolledBack  = 1 // deploy failed and the cluster is at the last good revision; for diff/drift: differences found
 	ExitInput       = 2 // bad input or usage; nothing changed
 	ExitNotRestored = 3 // failed and not restored, or an error after changes began: a person must act
-	ExitLocked      = 4 // another deploy of the release holds the lock
+	ExitLocked      = 4 // another deploy of the release holds the lock (or kept changing it while a chart was rendered)
 )
 
 // usageError marks a command-line mistake.
@@ -35,7 +35,7 @@ func exitCode(err error) int {
 		return ExitOK
 	case errors.As(err, &coded):
 		return coded.code
-	case errors.Is(err, release.ErrLocked):
+	case errors.Is(err, release.ErrLocked), errors.Is(err, deploy.ErrStaleRender):
 		return ExitLocked
 	case errors.As(err, &ferr):
 		if ferr.Restored {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -92,6 +93,8 @@ type loaded struct {
 	warnings []string
 	// describe names the source for history ("-f k8s/", "--chart ./web --values prod.yaml").
 	describe string
+	// rendered is, for a chart, the release state its templates saw.
+	rendered *deploy.RenderedFor
 }
 
 // load reads the source. Bad input is a *deploy.InputError (exit 2). target is called
@@ -130,12 +133,26 @@ func (s *sourceFlags) load(ctx context.Context, stdin io.Reader, target func() (
 		return nil, err
 	}
 	out := &loaded{objects: r.Objects, hooks: skipHooks(r.Hooks, s.skipHooks), unknown: skipHooks(r.Unknown, s.skipHooks),
-		warnings: r.Warnings, describe: s.describeChart(r)}
+		warnings: r.Warnings, describe: s.describeChart(r), rendered: &deploy.RenderedFor{Revision: t.revision, Upgrade: t.isUpgrade}}
 	for _, h := range out.unknown {
 		out.warnings = append(out.warnings, fmt.Sprintf("%s (%s) has helm.sh/hook %q, which names no Helm hook event: Helm leaves it out silently",
 			manifest.KeyOf(h.Object), h.Path, strings.Join(h.Events, ",")))
 	}
 	return out, nil
+}
+
+// replayableStdin returns what gives stdin to each load of the source: stdin itself,
+// except for a chart with values from "-", whose values are read once here so that a
+// second rendering (after deploy.ErrStaleRender) sees them too.
+func (s *sourceFlags) replayableStdin(stdin io.Reader) (func() io.Reader, error) {
+	if s.chart == "" || !slices.ContainsFunc(s.values.Files, func(f string) bool { return strings.TrimSpace(f) == "-" }) {
+		return func() io.Reader { return stdin }, nil
+	}
+	b, err := io.ReadAll(stdin)
+	if err != nil {
+		return nil, &deploy.InputError{Err: fmt.Errorf("read chart values from stdin (--values -): %w", err)}
+	}
+	return func() io.Reader { return bytes.NewReader(b) }, nil
 }
 
 // describeChart names a chart source for history without the values of --set flags,

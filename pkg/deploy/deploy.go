@@ -35,6 +35,10 @@ type Options struct {
 	// NoHooks runs none of Hooks (rollback --no-hooks, import-helm); they are still
 	// recorded.
 	NoHooks bool
+	// RenderedFor, for a chart, is the release state its templates saw. Once the lock is
+	// held, Run checks it against the history and returns ErrStaleRender, having changed
+	// nothing, when another deploy got in between.
+	RenderedFor *RenderedFor
 	// Source describes where the objects came from, for history ("-f k8s/").
 	Source string
 	// Description is one line for history; "install", "upgrade" or "rollback to N".
@@ -76,6 +80,34 @@ func (o *Options) setDefaults() {
 	if o.HistoryMax == 0 {
 		o.HistoryMax = DefaultHistoryMax
 	}
+}
+
+// RenderedFor is what a chart's templates were told of the release: .Release.Revision and
+// .Release.IsUpgrade.
+type RenderedFor struct {
+	Revision int
+	Upgrade  bool
+}
+
+// checkRendered returns ErrStaleRender when the history revs no longer is what the
+// objects were rendered for (nil when they were not rendered for a history).
+func checkRendered(rendered *RenderedFor, revs []*release.Revision) error {
+	if rendered == nil {
+		return nil
+	}
+	now := RenderedFor{Revision: release.NextNumber(revs), Upgrade: release.LastDeployed(revs) != nil}
+	if *rendered == now {
+		return nil
+	}
+	return fmt.Errorf("%w: it was rendered as revision %d (%s), but the release is now at revision %d (%s)",
+		ErrStaleRender, rendered.Revision, installOrUpgrade(rendered.Upgrade), now.Revision, installOrUpgrade(now.Upgrade))
+}
+
+func installOrUpgrade(upgrade bool) string {
+	if upgrade {
+		return "upgrade"
+	}
+	return "install"
 }
 
 // Result is the outcome of a successful Deploy.
@@ -145,6 +177,9 @@ func (d *Deploy) Run(ctx context.Context, opts Options) (*Result, error) {
 	revs, err := d.cfg.Store.History(ctx, opts.Release)
 	if err != nil {
 		return nil, stoppedBeforeChange(ctx, opts.Release, fmt.Errorf("read history of %q: %w", opts.Release, err))
+	}
+	if err := checkRendered(opts.RenderedFor, revs); err != nil {
+		return nil, stoppedBeforeChange(ctx, opts.Release, err)
 	}
 	last := release.LastDeployed(revs)
 	existing, err := d.cfg.Applier.Existing(ctx, objs)

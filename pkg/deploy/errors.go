@@ -68,5 +68,10 @@ func stoppedBeforeChange(ctx context.Context, rel string, err error) error {
 	return &FailedError{Release: rel, Reason: interruption(ctx, ctx, 0, "preparing the deploy"), Restored: true}
 }
 
+// ErrStaleRender means the release changed between rendering its chart and taking its
+// lock (another deploy got in between): the chart was rendered for the wrong revision or
+// for an install that is now an upgrade. Nothing was changed; render again and retry.
+var ErrStaleRender = errors.New("the release changed while its chart was rendered")
+
 // IsLocked reports whether err says another process holds the release lock.
 func IsLocked(err error) bool { return errors.Is(err, release.ErrLocked) }

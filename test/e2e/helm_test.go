@@ -286,6 +286,42 @@ func TestHelmChartDeployAndUpgrade(t *testing.T) {
 	wantConfig(t, ctx, e, ns, "shop-farewell", map[string]string{"version": "v6"})
 }
 
+// TestChartRenderedAgainWhenAnotherDeployGetsIn starts a second deploy of a chart while
+// the first install of the release is still running: the second renders for an install
+// that is an upgrade once it holds the lock, so it renders again and deploys as an
+// upgrade (.Release.IsUpgrade, pre-upgrade hooks), not with a stale install rendering.
+func TestChartRenderedAgainWhenAnotherDeployGetsIn(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	naive := e.image(t, "naive", "e2e")
+	slow := e.image(t, "slowstart", "e2e")
+	jobok := e.image(t, "jobok", "v1")
+	ns := clustertest.Namespace(t, e.client)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	sharedSettings(t, ctx, e, ns, "eu-west-7")
+	chart, prod := shopChart(t, e)
+	deployArgs := func(image, version string, extra ...string) []string {
+		return append([]string{"-n", ns, "deploy", "shop", "--chart", chart, "--values", prod, "--skip-hooks", "test",
+			"--set", "image=" + image + ",hook.image=" + jobok, "--set", "version=" + version, "--timeout", "2m"}, extra...)
+	}
+
+	// The first install is slow (ready after 20 s) and holds the lock meanwhile.
+	first := e.start(t, deployArgs(slow, "v1", "--ready-grace", "60s")...)
+	first.waitLine("waiting for", time.Minute)
+	second := e.shipsafe(t, ctx, deployArgs(naive, "v2", "--lock-wait", "2m")...)
+	wantExit(t, first.wait(2*time.Minute), 0)
+	wantExit(t, second, 0)
+	wantContains(t, "second deploy warning", second.stderr, "the release changed while its chart was rendered",
+		"rendered as revision 2 (install), but the release is now at revision 2 (upgrade)", "rendering the chart again")
+	wantContains(t, "second deploy output", second.stdout, "pre-upgrade hook batch/Job "+ns+"/shop-migrate")
+	if strings.Contains(second.stdout, "pre-install hook") {
+		t.Errorf("the second deploy ran install hooks:\n%s", second.stdout)
+	}
+	wantConfig(t, ctx, e, ns, "shop-config", map[string]string{"version": "v2", "revision": "2", "mode": "upgrade", "installedRevision": "1"})
+	e.serves(t, ctx, ns, "shop", "v2")
+}
+
 // wantConfig fails the test unless ConfigMap name has every key of want with its value.
 func wantConfig(t *testing.T, ctx context.Context, e *env, ns, name string, want map[string]string) {
 	t.Helper()
