@@ -4,5 +4,6 @@
 // suite in the storetest sub-package.
 //
 // A revision is encoded as JSON and then gzip'd; a body larger than MaxRecordSize is
-// refused with a *TooLargeError, never truncated.
+// refused with a *TooLargeError, never truncated. The Secret driver keeps a body larger
+// than MaxPartSize in part Secrets that the record Secret names, with the body's digest.
 package store

@@ -3,10 +3,14 @@ package store
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -35,6 +39,15 @@ const (
 	OwnerShipsafe = "shipsafe"
 	// DataKey is the Secret data key holding the gzip'd JSON body.
 	DataKey = "release"
+	// PartsKey, in a record whose body is over MaxPartSize, lists the names of the part
+	// Secrets holding the body, in order, one per line; DigestKey holds the body's SHA-256
+	// in hex.
+	PartsKey  = "parts"
+	DigestKey = "sha256"
+	// PartSecretType is the type of the Secrets holding parts of a body; their data key is
+	// PartKey. They carry the labels of their record, less the status.
+	PartSecretType corev1.SecretType = "shipsafe.io/release-part.v1"
+	PartKey                          = "part"
 )
 
 // SecretName returns the name of the Secret holding revision number of release:
@@ -58,32 +71,42 @@ func NewSecrets(client kubernetes.Interface, namespace string) *Secrets {
 	return &Secrets{client: client, namespace: namespace}
 }
 
-// Create implements Store.
+// Create implements Store. A body over MaxPartSize is written to its part Secrets first,
+// then the record Secret that names them.
 func (s *Secrets) Create(ctx context.Context, rev *release.Revision) error {
-	sec, err := s.secretFor("create", rev)
+	rec, err := s.recordFor("create", rev)
 	if err != nil {
 		return err
 	}
-	created, err := s.client.CoreV1().Secrets(s.namespace).Create(ctx, sec, metav1.CreateOptions{})
+	if err := s.writeParts(ctx, "create", rev, rec.parts); err != nil {
+		return err
+	}
+	created, err := s.client.CoreV1().Secrets(s.namespace).Create(ctx, rec.main, metav1.CreateOptions{})
 	switch {
 	case apierrors.IsAlreadyExists(err):
 		return fmt.Errorf("create release %s revision %d: %w", rev.Release, rev.Number, ErrExists)
 	case err != nil:
-		return fmt.Errorf("create release %s revision %d: secret %s/%s: %w", rev.Release, rev.Number, s.namespace, sec.Name, err)
+		return fmt.Errorf("create release %s revision %d: secret %s/%s: %w", rev.Release, rev.Number, s.namespace, rec.main.Name, err)
 	}
 	rev.StoreVersion = created.ResourceVersion
 	return nil
 }
 
-// Update implements Store.
+// Update implements Store. Parts of the new body are written before the record Secret;
+// parts it no longer names are deleted after it.
 func (s *Secrets) Update(ctx context.Context, rev *release.Revision) error {
-	sec, err := s.secretFor("update", rev)
+	rec, err := s.recordFor("update", rev)
 	if err != nil {
 		return err
 	}
+	sec := rec.main
 	secrets := s.client.CoreV1().Secrets(s.namespace)
 	var updated *corev1.Secret
 	write := func() error {
+		// Again on every try: a concurrent update may have deleted parts it did not name.
+		if err := s.writeParts(ctx, "update", rev, rec.parts); err != nil {
+			return err
+		}
 		if rev.StoreVersion == "" {
 			cur, err := secrets.Get(ctx, sec.Name, metav1.GetOptions{})
 			if err != nil {
@@ -109,11 +132,34 @@ func (s *Secrets) Update(ctx context.Context, rev *release.Revision) error {
 		return fmt.Errorf("update release %s revision %d: secret %s/%s: %w", rev.Release, rev.Number, s.namespace, sec.Name, err)
 	}
 	rev.StoreVersion = updated.ResourceVersion
+	// A body in parts replaces the parts of the body before it. (A body that now fits in
+	// the record leaves any old parts to Delete, which removes every part of a revision:
+	// no list request on every small update.)
+	if len(rec.parts) > 0 {
+		if err := s.deleteParts(ctx, rev.Release, rev.Number, rec.partNames()); err != nil {
+			return fmt.Errorf("update release %s revision %d: written, but %w", rev.Release, rev.Number, err)
+		}
+	}
 	return nil
 }
 
-// secretFor validates rev for a write and builds its Secret.
-func (s *Secrets) secretFor(op string, rev *release.Revision) (*corev1.Secret, error) {
+// record is the Secret of a revision and, for a body over MaxPartSize, its parts.
+type record struct {
+	main  *corev1.Secret
+	parts []*corev1.Secret
+}
+
+func (r *record) partNames() []string {
+	names := make([]string, len(r.parts))
+	for i, p := range r.parts {
+		names[i] = p.Name
+	}
+	return names
+}
+
+// recordFor validates rev for a write and builds its Secrets. Part names carry the
+// body's digest, so a part that exists already holds the same bytes.
+func (s *Secrets) recordFor(op string, rev *release.Revision) (*record, error) {
 	if err := checkRevision(rev); err != nil {
 		return nil, err
 	}
@@ -131,20 +177,64 @@ func (s *Secrets) secretFor(op string, rev *release.Revision) (*corev1.Secret, e
 	if err != nil {
 		return nil, err
 	}
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      SecretName(rev.Release, rev.Number),
-			Namespace: s.namespace,
-			Labels: map[string]string{
-				LabelRelease:  rev.Release,
-				LabelRevision: strconv.Itoa(rev.Number),
-				LabelStatus:   string(rev.Status),
-				LabelOwner:    OwnerShipsafe,
-			},
-		},
-		Type: SecretType,
-		Data: map[string][]byte{DataKey: body},
-	}, nil
+	labels := map[string]string{
+		LabelRelease:  rev.Release,
+		LabelRevision: strconv.Itoa(rev.Number),
+		LabelOwner:    OwnerShipsafe,
+	}
+	main := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: SecretName(rev.Release, rev.Number), Namespace: s.namespace, Labels: maps.Clone(labels)},
+		Type:       SecretType,
+	}
+	main.Labels[LabelStatus] = string(rev.Status)
+	if len(body) <= MaxPartSize {
+		main.Data = map[string][]byte{DataKey: body}
+		return &record{main: main}, nil
+	}
+	sum := sha256.Sum256(body)
+	digest := hex.EncodeToString(sum[:])
+	rec := &record{main: main}
+	for i := 0; i*MaxPartSize < len(body); i++ {
+		rec.parts = append(rec.parts, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s.p%d-%s", main.Name, i+1, digest[:12]), Namespace: s.namespace, Labels: maps.Clone(labels)},
+			Type:       PartSecretType,
+			Data:       map[string][]byte{PartKey: body[i*MaxPartSize : min((i+1)*MaxPartSize, len(body))]},
+		})
+	}
+	main.Data = map[string][]byte{PartsKey: []byte(strings.Join(rec.partNames(), "\n")), DigestKey: []byte(digest)}
+	return rec, nil
+}
+
+// writeParts creates the part Secrets that do not exist yet.
+func (s *Secrets) writeParts(ctx context.Context, op string, rev *release.Revision, parts []*corev1.Secret) error {
+	for _, p := range parts {
+		_, err := s.client.CoreV1().Secrets(s.namespace).Create(ctx, p, metav1.CreateOptions{})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("%s release %s revision %d: part secret %s/%s: %w", op, rev.Release, rev.Number, s.namespace, p.Name, err)
+		}
+	}
+	return nil
+}
+
+// deleteParts deletes the part Secrets of revision number of release name, except keep.
+func (s *Secrets) deleteParts(ctx context.Context, name string, number int, keep []string) error {
+	list, err := s.client.CoreV1().Secrets(s.namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: labels.Set{LabelOwner: OwnerShipsafe, LabelRelease: name, LabelRevision: strconv.Itoa(number)}.AsSelector().String(),
+		FieldSelector: fields.OneTermEqualSelector("type", string(PartSecretType)).String(),
+	})
+	if err != nil {
+		return fmt.Errorf("list the part secrets of release %s revision %d: %w", name, number, err)
+	}
+	var errs []error
+	for _, p := range list.Items {
+		if slices.Contains(keep, p.Name) {
+			continue
+		}
+		if err := s.client.CoreV1().Secrets(s.namespace).Delete(ctx, p.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("delete part secret %s/%s: %w", s.namespace, p.Name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Get implements Store. With all namespaces it fails when the release exists in more than
@@ -163,7 +253,7 @@ func (s *Secrets) Get(ctx context.Context, name string, number int) (*release.Re
 		case sec.Type != SecretType:
 			return nil, fmt.Errorf("get release %s revision %d: secret %s/%s has type %q, not %q: %w", name, number, sec.Namespace, sec.Name, sec.Type, SecretType, ErrNotFound)
 		}
-		return decodeSecret(sec)
+		return s.decodeSecret(ctx, sec)
 	}
 	var found []*corev1.Secret
 	sel := labels.Set{LabelOwner: OwnerShipsafe, LabelRelease: name, LabelRevision: strconv.Itoa(number)}
@@ -179,7 +269,7 @@ func (s *Secrets) Get(ctx context.Context, name string, number int) (*release.Re
 	case len(found) > 1:
 		return nil, fmt.Errorf("get release %s revision %d: the release exists in namespaces %s and %s; name one", name, number, found[0].Namespace, found[1].Namespace)
 	}
-	return decodeSecret(found[0])
+	return s.decodeSecret(ctx, found[0])
 }
 
 // History implements Store. With all namespaces it returns the revisions of the name in
@@ -191,10 +281,13 @@ func (s *Secrets) History(ctx context.Context, name string) ([]*release.Revision
 	out := []*release.Revision{}
 	var damaged []error
 	err := s.each(ctx, labels.Set{LabelOwner: OwnerShipsafe, LabelRelease: name}, func(sec *corev1.Secret) error {
-		rev, err := decodeSecret(sec)
-		if err != nil {
+		rev, err := s.decodeSecret(ctx, sec)
+		switch {
+		case errors.Is(err, ErrDamaged):
 			damaged = append(damaged, err)
 			return nil
+		case err != nil:
+			return err
 		}
 		out = append(out, rev)
 		return nil
@@ -239,10 +332,13 @@ func (s *Secrets) List(ctx context.Context) ([]*release.Revision, error) {
 	}
 	out := make([]*release.Revision, 0, len(latest))
 	for _, p := range latest {
-		rev, err := decodeSecret(p.secret)
-		if err != nil {
+		rev, err := s.decodeSecret(ctx, p.secret)
+		switch {
+		case errors.Is(err, ErrDamaged):
 			damaged = append(damaged, err)
 			continue
+		case err != nil:
+			return nil, fmt.Errorf("list releases: %w", err)
 		}
 		out = append(out, rev)
 	}
@@ -266,11 +362,15 @@ func (s *Secrets) Delete(ctx context.Context, name string, number int) error {
 	err := s.client.CoreV1().Secrets(s.namespace).Delete(ctx, SecretName(name, number), metav1.DeleteOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
-		return fmt.Errorf("delete release %s revision %d: %w", name, number, ErrNotFound)
+		err = fmt.Errorf("delete release %s revision %d: %w", name, number, ErrNotFound)
 	case err != nil:
 		return fmt.Errorf("delete release %s revision %d: %w", name, number, err)
 	}
-	return nil
+	// The parts go after the record (also when it was gone), so none is left behind.
+	if perr := s.deleteParts(ctx, name, number, nil); perr != nil {
+		return errors.Join(err, fmt.Errorf("delete release %s revision %d: %w", name, number, perr))
+	}
+	return err
 }
 
 // each calls fn for every release record Secret matching sel, page by page.
@@ -297,12 +397,13 @@ func (s *Secrets) each(ctx context.Context, sel labels.Set, fn func(*corev1.Secr
 	}
 }
 
-// decodeSecret decodes a record and checks that it is the revision its name says. Its
-// errors match ErrDamaged and name the Secret.
-func decodeSecret(sec *corev1.Secret) (*release.Revision, error) {
-	body, ok := sec.Data[DataKey]
-	if !ok {
-		return nil, fmt.Errorf("secret %s/%s: %w: no %q key", sec.Namespace, sec.Name, ErrDamaged, DataKey)
+// decodeSecret decodes a record, reading its parts if it has them, and checks that it is
+// the revision its name says. Its errors match ErrDamaged and name the Secret, except
+// failures to read a part.
+func (s *Secrets) decodeSecret(ctx context.Context, sec *corev1.Secret) (*release.Revision, error) {
+	body, err := s.body(ctx, sec)
+	if err != nil {
+		return nil, err
 	}
 	rev, err := decode(body)
 	if err != nil {
@@ -315,4 +416,34 @@ func decodeSecret(sec *corev1.Secret) (*release.Revision, error) {
 	rev.Namespace = sec.Namespace
 	rev.StoreVersion = sec.ResourceVersion
 	return rev, nil
+}
+
+// body returns a record's encoded body: its DataKey, or its parts joined and checked
+// against its digest.
+func (s *Secrets) body(ctx context.Context, sec *corev1.Secret) ([]byte, error) {
+	if body, ok := sec.Data[DataKey]; ok {
+		return body, nil
+	}
+	names, ok := sec.Data[PartsKey]
+	if !ok {
+		return nil, fmt.Errorf("secret %s/%s: %w: neither a %q nor a %q key", sec.Namespace, sec.Name, ErrDamaged, DataKey, PartsKey)
+	}
+	var body []byte
+	for _, name := range strings.Split(string(names), "\n") {
+		part, err := s.client.CoreV1().Secrets(sec.Namespace).Get(ctx, name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			return nil, fmt.Errorf("secret %s/%s: %w: its part secret %s is missing", sec.Namespace, sec.Name, ErrDamaged, name)
+		case err != nil:
+			return nil, fmt.Errorf("secret %s/%s: read part secret %s: %w", sec.Namespace, sec.Name, name, err)
+		case part.Type != PartSecretType:
+			return nil, fmt.Errorf("secret %s/%s: %w: its part secret %s has type %q, not %q", sec.Namespace, sec.Name, ErrDamaged, name, part.Type, PartSecretType)
+		}
+		body = append(body, part.Data[PartKey]...)
+	}
+	sum := sha256.Sum256(body)
+	if hex.EncodeToString(sum[:]) != string(sec.Data[DigestKey]) {
+		return nil, fmt.Errorf("secret %s/%s: %w: its parts do not match its %s digest", sec.Namespace, sec.Name, ErrDamaged, DigestKey)
+	}
+	return body, nil
 }

@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/shipsafe/shipsafe/internal/clustertest"
 	"github.com/shipsafe/shipsafe/pkg/release"
@@ -187,4 +190,100 @@ func TestSecretsForeignAndCorrupt(t *testing.T) {
 	if _, err := s.Get(ctx, "web", 3); !errors.Is(err, store.ErrDamaged) {
 		t.Fatalf("get of a corrupt record: err = %v, want ErrDamaged", err)
 	}
+}
+
+// TestSecretsParts checks the part Secrets of a record over what one Secret holds: how
+// many there are as the record grows, that the old ones go, that none is left after
+// Delete, and that a missing part is reported as damage naming it.
+func TestSecretsParts(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cs := clustertest.Clientset(t)
+	ns := clustertest.Namespace(t, cs)
+	s := store.NewSecrets(cs, ns)
+	parts := func() []corev1.Secret {
+		t.Helper()
+		list, err := cs.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{FieldSelector: "type=" + string(store.PartSecretType)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return list.Items
+	}
+
+	rev := blobRevision(3<<19, 1) // about 1.15 MiB after compression: two parts
+	if err := s.Create(ctx, rev); err != nil {
+		t.Fatal(err)
+	}
+	first := parts()
+	if len(first) != 2 {
+		t.Fatalf("%d part secrets, want 2", len(first))
+	}
+	for _, p := range first {
+		if p.Labels["shipsafe.io/release"] != "web" || p.Labels["shipsafe.io/revision"] != "1" || len(p.Data[store.PartKey]) > store.MaxPartSize {
+			t.Errorf("part %s: labels %v, %d bytes", p.Name, p.Labels, len(p.Data[store.PartKey]))
+		}
+	}
+	sec, err := cs.CoreV1().Secrets(ns).Get(ctx, "shipsafe.web.v1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, inline := sec.Data[store.DataKey]; inline || len(sec.Data[store.DigestKey]) != 64 {
+		t.Errorf("record secret data keys: %v", keys(sec.Data))
+	}
+
+	grown := blobRevision(3<<20, 2) // about 2.3 MiB: three parts, none of the old ones
+	grown.StoreVersion = rev.StoreVersion
+	if err := s.Update(ctx, grown); err != nil {
+		t.Fatal(err)
+	}
+	second := parts()
+	if len(second) != 3 {
+		t.Fatalf("after growing: %d part secrets, want 3", len(second))
+	}
+	for _, p := range second {
+		for _, old := range first {
+			if p.Name == old.Name {
+				t.Errorf("old part %s is still there", p.Name)
+			}
+		}
+	}
+
+	if err := cs.CoreV1().Secrets(ns).Delete(ctx, second[1].Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Get(ctx, "web", 1)
+	if !errors.Is(err, store.ErrDamaged) || !strings.Contains(err.Error(), second[1].Name) {
+		t.Fatalf("get with a part missing: err = %v, want ErrDamaged naming %s", err, second[1].Name)
+	}
+
+	if err := s.Delete(ctx, "web", 1); err != nil {
+		t.Fatal(err)
+	}
+	if left := parts(); len(left) != 0 {
+		t.Errorf("%d part secrets left after delete", len(left))
+	}
+}
+
+// blobRevision is revision 1 of "web" with an incompressible ConfigMap of n bytes.
+func blobRevision(n int, seed byte) *release.Revision {
+	raw := make([]byte, n*3/4)
+	rng := rand.New(rand.NewChaCha8([32]byte{seed}))
+	for i := range raw {
+		raw[i] = byte(rng.Uint32())
+	}
+	rev := pending("web", 1)
+	rev.Objects = []*unstructured.Unstructured{{Object: map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "blob"},
+		"data": map[string]any{"blob": base64.StdEncoding.EncodeToString(raw)},
+	}}}
+	return rev
+}
+
+func keys(m map[string][]byte) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

@@ -48,9 +48,14 @@ var (
 	ErrDamaged = errors.New("damaged release record")
 )
 
-// MaxRecordSize is the largest encoded (JSON then gzip) revision body a store accepts. It
-// keeps a Secret, whose limit is 1 MiB, clear of that limit with room for metadata.
-const MaxRecordSize = 900 * 1024
+// MaxRecordSize is the largest encoded (JSON then gzip) revision body a store accepts.
+// The Secret store keeps a body over MaxPartSize in several Secrets (a Secret holds at
+// most 1 MiB), so the limit is that of a sensible number of them.
+const MaxRecordSize = 8 << 20
+
+// MaxPartSize is the most body bytes the Secret store puts in one Secret: 1 MiB less room
+// for metadata.
+const MaxPartSize = 900 * 1024
 
 // TooLargeError says that a revision's encoded body exceeds the limit. Nothing was stored.
 type TooLargeError struct {
@@ -62,8 +67,8 @@ type TooLargeError struct {
 
 // Error implements error; the message says what to do.
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("release %q revision %d: the record is %d bytes after compression, over the limit of %d "+
-		"(a Kubernetes Secret holds at most 1 MiB); split the release into several smaller releases",
+	return fmt.Sprintf("release %q revision %d: the record is %d bytes after compression, over the limit of %d; "+
+		"split the release into several smaller releases",
 		e.Release, e.Number, e.Size, e.Limit)
 }
 

@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Isolation", testIsolation},
 		{"TooLarge", testTooLarge},
 		{"LargeButFits", testLargeButFits},
+		{"LargeInParts", testLargeInParts},
 		{"InvalidInput", testInvalidInput},
 	}
 	for _, tc := range tests {
@@ -336,12 +337,15 @@ func testIsolation(t *testing.T, ctx context.Context, s store.Store) {
 	assertSame(t, mustGet(t, ctx, s, "web", 1), want)
 }
 
+// tooLarge is a blob size whose record is over store.MaxRecordSize after compression.
+const tooLarge = 12 << 20
+
 func testTooLarge(t *testing.T, ctx context.Context, s store.Store) {
-	big := withBlob(revision("web", 1, release.StatusPending), 3<<19)
+	big := withBlob(revision("web", 1, release.StatusPending), tooLarge)
 	err := s.Create(ctx, big)
 	var tl *store.TooLargeError
 	if !errors.As(err, &tl) {
-		t.Fatalf("create of a 1.5 MiB record: err = %v, want *TooLargeError", err)
+		t.Fatalf("create of a 12 MiB record: err = %v, want *TooLargeError", err)
 	}
 	if tl.Release != "web" || tl.Number != 1 || tl.Limit != store.MaxRecordSize || tl.Size <= tl.Limit {
 		t.Fatalf("TooLargeError = %+v", tl)
@@ -354,11 +358,51 @@ func testTooLarge(t *testing.T, ctx context.Context, s store.Store) {
 	}
 
 	small := mustCreate(t, ctx, s, revision("web", 2, release.StatusPending))
-	grown := withBlob(small.DeepCopy(), 3<<19)
+	grown := withBlob(small.DeepCopy(), tooLarge)
 	if err := s.Update(ctx, grown); !errors.As(err, &tl) {
-		t.Fatalf("update to a 1.5 MiB record: err = %v, want *TooLargeError", err)
+		t.Fatalf("update to a 12 MiB record: err = %v, want *TooLargeError", err)
 	}
 	assertSame(t, mustGet(t, ctx, s, "web", 2), small)
+}
+
+// testLargeInParts stores records over what one Kubernetes Secret holds (1 MiB), which
+// the Secret store splits into parts: they round-trip through Create, Update (growing,
+// then shrinking), History, List and Delete.
+func testLargeInParts(t *testing.T, ctx context.Context, s store.Store) {
+	// About 1.15 MiB after compression.
+	rev := mustCreate(t, ctx, s, withBlob(revision("web", 1, release.StatusPending), 3<<19))
+	assertSame(t, mustGet(t, ctx, s, "web", 1), rev)
+
+	// About 2.3 MiB.
+	grown := withBlob(revision("web", 1, release.StatusDeployed), 3<<20)
+	grown.StoreVersion = rev.StoreVersion
+	if err := s.Update(ctx, grown); err != nil {
+		t.Fatalf("update to a larger record: %v", err)
+	}
+	assertSame(t, mustGet(t, ctx, s, "web", 1), grown)
+	hist, err := s.History(ctx, "web")
+	if err != nil || len(hist) != 1 {
+		t.Fatalf("history = %v, %v", numbers(hist), err)
+	}
+	assertSame(t, hist[0], grown)
+	list, err := s.List(ctx)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("list = %v, %v", numbers(list), err)
+	}
+	assertSame(t, list[0], grown)
+
+	shrunk := revision("web", 1, release.StatusSuperseded)
+	shrunk.StoreVersion = grown.StoreVersion
+	if err := s.Update(ctx, shrunk); err != nil {
+		t.Fatalf("update to a small record: %v", err)
+	}
+	assertSame(t, mustGet(t, ctx, s, "web", 1), shrunk)
+	if err := s.Delete(ctx, "web", 1); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if _, err := s.Get(ctx, "web", 1); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("get after delete: err = %v, want ErrNotFound", err)
+	}
 }
 
 func testLargeButFits(t *testing.T, ctx context.Context, s store.Store) {
