@@ -2,9 +2,14 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/shipsafe/shipsafe/internal/clustertest"
 )
@@ -102,4 +107,51 @@ func TestReleaseLifecycle(t *testing.T) {
 	r = e.shipsafe(t, ctx, "-n", ns, "history", "web")
 	wantExit(t, r, 2)
 	wantContains(t, "history of a purged release", r.stderr, `release "web" not found`)
+}
+
+// TestLargeRelease deploys a release whose record is over what one Secret holds (about
+// 1.4 MiB after compression, as charts with large CRDs reach): it is recorded in parts,
+// upgraded, rolled back, and purged with nothing left behind.
+func TestLargeRelease(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	ns := clustertest.Namespace(t, e.client)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	blobs := func(version string) []string {
+		var docs []string
+		for i := range 2 {
+			raw := make([]byte, 600<<10)
+			rng := rand.New(rand.NewChaCha8([32]byte{byte(i), version[1]}))
+			for j := range raw {
+				raw[j] = byte(rng.Uint32())
+			}
+			docs = append(docs, configMap(fmt.Sprintf("blob-%d", i), map[string]string{"version": version, "blob": base64.StdEncoding.EncodeToString(raw)}))
+		}
+		return docs
+	}
+	parts := func() int {
+		list, err := e.client.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{FieldSelector: "type=shipsafe.io/release-part.v1"})
+		must(t, err)
+		return len(list.Items)
+	}
+
+	wantExit(t, e.shipsafe(t, ctx, "-n", ns, "deploy", "big", "-f", writeManifest(t, blobs("v1")...)), 0)
+	if n := parts(); n < 2 {
+		t.Fatalf("%d part secrets for a record of about 1.4 MiB, want 2 or more", n)
+	}
+	wantExit(t, e.shipsafe(t, ctx, "-n", ns, "deploy", "big", "-f", writeManifest(t, blobs("v2")...)), 0)
+	wantConfig(t, ctx, e, ns, "blob-0", map[string]string{"version": "v2"})
+	wantExit(t, e.shipsafe(t, ctx, "-n", ns, "rollback", "big"), 0)
+	wantConfig(t, ctx, e, ns, "blob-0", map[string]string{"version": "v1"})
+	if revs := e.history(t, ctx, ns, "big"); len(revs) != 3 {
+		t.Fatalf("history has %d revisions, want 3", len(revs))
+	}
+	wantExit(t, e.shipsafe(t, ctx, "-n", ns, "uninstall", "big", "--purge"), 0)
+	if n := parts(); n != 0 {
+		t.Errorf("%d part secrets left after uninstall --purge", n)
+	}
+	if recs := e.records(t, ctx, ns); len(recs) != 0 {
+		t.Errorf("records left after uninstall --purge: %v", recs)
+	}
 }
