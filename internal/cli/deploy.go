@@ -37,7 +37,7 @@ func (f *deployFlags) bind(cmd *cobra.Command) {
 	fs.StringVarP(&f.output, "output", "o", "text", "output: text or json (one event per line)")
 	fs.Int32Var(&f.track.crashLoopRestarts, "crashloop-restarts", 2, "container restarts before a pod counts as crash-looping")
 	fs.DurationVar(&f.track.readyGrace, "ready-grace", 10*time.Second, "extra time past a readiness probe's own budget before a not-ready pod fails the deploy")
-	fs.DurationVar(&f.track.unschedulableGrace, "unschedulable-grace", 15*time.Second, "how long a pod may stay unschedulable before it fails the deploy")
+	fs.DurationVar(&f.track.unschedulableGrace, "unschedulable-grace", 15*time.Second, "how long a pod may stay unschedulable before it fails the deploy (a pod a node autoscaler is adding a node for waits until --timeout)")
 }
 
 func (f *deployFlags) validate() error {

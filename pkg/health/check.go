@@ -42,7 +42,7 @@ func Check(obj *unstructured.Unstructured, rel Related, opts Options, now time.T
 	case kindReplicaSet:
 		return replicaSet(obj, rel, opts, now)
 	case kindPod:
-		return podObject(obj, opts, now)
+		return podObject(obj, rel, opts, now)
 	case kindJob:
 		return job(obj, rel, opts, now)
 	case kindService:
@@ -64,12 +64,12 @@ func decode(obj *unstructured.Unstructured, into any) (Status, bool) {
 	return Status{}, true
 }
 
-func podObject(obj *unstructured.Unstructured, opts Options, now time.Time) Status {
+func podObject(obj *unstructured.Unstructured, rel Related, opts Options, now time.Time) Status {
 	var pod corev1.Pod
 	if s, ok := decode(obj, &pod); !ok {
 		return s
 	}
-	return Pod(&pod, opts, now)
+	return Pod(&pod, rel, opts, now)
 }
 
 // notObserved returns the Status for an object whose controller has not yet seen its

@@ -34,7 +34,7 @@ func daemonSetStatus(ds *appsv1.DaemonSet, rel Related, opts Options, now time.T
 	}
 	var pods podVerdict
 	if hash := currentRevisionHash(ds, rel.ControllerRevisions); hash != "" {
-		pods = judgePods(rel.Pods, ds.UID, func(p *corev1.Pod) bool {
+		pods = judgePods(rel, ds.UID, func(p *corev1.Pod) bool {
 			return p.Labels[appsv1.ControllerRevisionHashLabelKey] == hash
 		}, opts, now)
 		if pods.failed != nil {
@@ -44,10 +44,8 @@ func daemonSetStatus(ds *appsv1.DaemonSet, rel Related, opts Options, now time.T
 	if st.UpdatedNumberScheduled >= st.DesiredNumberScheduled && st.NumberAvailable >= st.DesiredNumberScheduled {
 		return ready("%d/%d pods ready, %d updated", st.NumberReady, st.DesiredNumberScheduled, st.UpdatedNumberScheduled)
 	}
-	s := progressing(pods.reason, "%d/%d pods ready, %d updated, %d available",
+	return pods.progressing("%d/%d pods ready, %d updated, %d available",
 		st.NumberReady, st.DesiredNumberScheduled, st.UpdatedNumberScheduled, st.NumberAvailable)
-	s.RecheckAt = pods.recheckAt
-	return s
 }
 
 // currentRevisionHash returns the controller-revision-hash label of the newest

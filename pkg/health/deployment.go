@@ -39,7 +39,7 @@ func deploymentStatus(d *appsv1.Deployment, desired int32, rel Related, opts Opt
 	}
 	var pods podVerdict
 	if rs := newReplicaSet(d, rel.ReplicaSets); rs != nil {
-		pods = judgePods(rel.Pods, rs.UID, nil, opts, now)
+		pods = judgePods(rel, rs.UID, nil, opts, now)
 		if pods.failed != nil {
 			return *pods.failed
 		}
@@ -61,13 +61,12 @@ func deploymentStatus(d *appsv1.Deployment, desired int32, rel Related, opts Opt
 	default:
 		return ready("%s", counts)
 	}
-	s := progressing(pods.reason, "%s", counts)
+	s := pods.progressing("%s", counts)
 	for _, c := range st.Conditions {
 		if c.Type == appsv1.DeploymentReplicaFailure && c.Status == corev1.ConditionTrue {
 			s.Reason, s.Message = orText(c.Reason, "ReplicaFailure"), s.Message+"; "+c.Message
 		}
 	}
-	s.RecheckAt = pods.recheckAt
 	return s
 }
 
@@ -102,18 +101,30 @@ func templatesEqualIgnoringHash(a, b *corev1.PodTemplateSpec) bool {
 type podVerdict struct {
 	failed    *Status   // the first pod that failed, if any
 	reason    string    // the first not-ready pod's Progressing reason, for display
+	note      string    // what a pod waits for that the workload's counts do not say
 	recheckAt time.Time // the earliest RecheckAt among the pods
 }
 
-// judgePods runs Pod on the live pods controlled by owner for which keep (when not nil)
-// says true.
-func judgePods(pods []*corev1.Pod, owner types.UID, keep func(*corev1.Pod) bool, opts Options, now time.Time) podVerdict {
+// progressing returns the workload's Progressing status: the pods' reason, the message
+// with the pods' note, and their RecheckAt.
+func (v podVerdict) progressing(format string, args ...any) Status {
+	s := progressing(v.reason, format, args...)
+	if v.note != "" {
+		s.Message += "; " + v.note
+	}
+	s.RecheckAt = v.recheckAt
+	return s
+}
+
+// judgePods runs Pod on the live pods in rel controlled by owner for which keep (when not
+// nil) says true.
+func judgePods(rel Related, owner types.UID, keep func(*corev1.Pod) bool, opts Options, now time.Time) podVerdict {
 	var v podVerdict
-	for _, p := range pods {
+	for _, p := range rel.Pods {
 		if p.DeletionTimestamp != nil || !controlledBy(p, owner) || (keep != nil && !keep(p)) {
 			continue
 		}
-		s := Pod(p, opts, now)
+		s := Pod(p, rel, opts, now)
 		switch s.Phase {
 		case Failed:
 			f := inPod(p.Name, s)
@@ -122,6 +133,9 @@ func judgePods(pods []*corev1.Pod, owner types.UID, keep func(*corev1.Pod) bool,
 		case Progressing:
 			if v.reason == "" && s.Reason != "NotReady" {
 				v.reason = s.Reason
+			}
+			if v.note == "" && s.Reason == reasonWaitingForNode {
+				v.note = fmt.Sprintf("pod %s is %s", p.Name, s.Message)
 			}
 		}
 		v.recheckAt = Earliest(v.recheckAt, s.RecheckAt)

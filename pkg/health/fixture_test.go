@@ -12,6 +12,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
 )
 
@@ -91,7 +92,9 @@ type row struct {
 	fixture string
 	at      time.Duration
 	opts    Options
-	want    want
+	// scaleUps, when set, is Related.NodeScaleUps (what the tracker reads from events).
+	scaleUps map[types.UID]string
+	want     want
 }
 
 func counts(ready, desired int32) *[2]int32 { return &[2]int32{ready, desired} }
@@ -126,6 +129,7 @@ func runRows(t *testing.T, rows []row) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			obj, rel := loadFixture(t, tc.fixture)
+			rel.NodeScaleUps = tc.scaleUps
 			checkRow(t, tc, Check(obj, rel, tc.opts, t0.Add(tc.at)))
 		})
 	}

@@ -62,7 +62,7 @@ func jobStatus(j *batchv1.Job, rel Related, opts Options, now time.Time) Status 
 		if p.DeletionTimestamp != nil || !controlledBy(p, j.UID) {
 			continue
 		}
-		s := Pod(p, opts, now)
+		s := Pod(p, rel, opts, now)
 		if s.Phase == Failed && (fatalWaitingReason(s.Reason) || s.Reason == reasonUnschedulable) {
 			return inPod(p.Name, s)
 		}

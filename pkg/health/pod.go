@@ -19,6 +19,7 @@ const (
 	reasonOOMKilled                  = "OOMKilled"
 	reasonReadinessProbeFailing      = "ReadinessProbeFailing"
 	reasonUnschedulable              = corev1.PodReasonUnschedulable
+	reasonWaitingForNode             = "WaitingForNode"
 )
 
 // fatalWaitingReason reports waiting reasons that no amount of waiting fixes: the pod
@@ -42,16 +43,17 @@ func fatalWaitingReason(reason string) bool {
 // readiness probe still fails after initialDelaySeconds + periodSeconds*failureThreshold
 // (plus a startup probe's budget) + opts.ReadyGrace from the container's start
 // (ReadinessProbeFailing), when it has been unschedulable for opts.UnschedulableGrace
-// (Unschedulable), or when its phase is Failed. A pod is Ready when its Ready condition is
+// (Unschedulable) and no node autoscaler is adding a node for it (rel.NodeScaleUps), or
+// when its phase is Failed. A pod is Ready when its Ready condition is
 // True, or when it Succeeded. Everything else is Progressing.
-func Pod(pod *corev1.Pod, opts Options, now time.Time) Status {
+func Pod(pod *corev1.Pod, rel Related, opts Options, now time.Time) Status {
 	opts = opts.WithDefaults()
-	st := podStatus(pod, opts, now)
+	st := podStatus(pod, rel, opts, now)
 	st.Ready, st.Desired = readyContainers(pod)
 	return st
 }
 
-func podStatus(pod *corev1.Pod, opts Options, now time.Time) Status {
+func podStatus(pod *corev1.Pod, rel Related, opts Options, now time.Time) Status {
 	if pod.DeletionTimestamp != nil {
 		return progressing("Terminating", "pod is terminating")
 	}
@@ -68,7 +70,7 @@ func podStatus(pod *corev1.Pod, opts Options, now time.Time) Status {
 			return s
 		}
 	}
-	if s, waiting := unschedulable(pod, opts, now); waiting {
+	if s, waiting := unschedulable(pod, rel.NodeScaleUps[pod.UID], opts, now); waiting {
 		return s
 	}
 	readiness := readinessDeadlines(pod, opts, now)
@@ -122,11 +124,16 @@ func containerFailure(pod *corev1.Pod, cs corev1.ContainerStatus, opts Options) 
 	return Status{}, false
 }
 
-// unschedulable reports a pod the scheduler cannot place, Failed once the grace is over.
-func unschedulable(pod *corev1.Pod, opts Options, now time.Time) (Status, bool) {
+// unschedulable reports a pod the scheduler cannot place, Failed once the grace is over
+// unless scaleUp says a node autoscaler is adding a node for it: then it waits, bounded
+// only by the deploy's timeout.
+func unschedulable(pod *corev1.Pod, scaleUp string, opts Options, now time.Time) (Status, bool) {
 	c := podCondition(pod, corev1.PodScheduled)
 	if c == nil || c.Status != corev1.ConditionFalse || c.Reason != reasonUnschedulable {
 		return Status{}, false
+	}
+	if scaleUp != "" {
+		return progressing(reasonWaitingForNode, "waiting for a new node: %s", scaleUp), true
 	}
 	since := c.LastTransitionTime.Time
 	if since.IsZero() {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 func TestPod(t *testing.T) {
@@ -58,6 +59,12 @@ func TestPod(t *testing.T) {
 			want: want{phase: Failed, reason: "Unschedulable", message: "unschedulable for 15s: 0/1 nodes are available: 1 Insufficient cpu."}},
 		{name: "unschedulable with a custom grace", fixture: "pod/unschedulable.yaml", at: 4 * time.Second, opts: Options{UnschedulableGrace: 3 * time.Second},
 			want: want{phase: Failed, reason: "Unschedulable"}},
+		{name: "unschedulable while the autoscaler adds a node", fixture: "pod/unschedulable.yaml", at: 10 * time.Minute,
+			scaleUps: map[types.UID]string{"pod-uid": "pod triggered scale-up: [{pool-a 1->2 (max: 5)}]"},
+			want:     want{phase: Progressing, reason: "WaitingForNode", message: "waiting for a new node: pod triggered scale-up"}},
+		{name: "a scale-up for another pod does not count", fixture: "pod/unschedulable.yaml", at: 15 * time.Second,
+			scaleUps: map[types.UID]string{"other-pod": "pod triggered scale-up"},
+			want:     want{phase: Failed, reason: "Unschedulable"}},
 		{name: "container creating", fixture: "pod/creating.yaml", at: time.Second,
 			want: want{phase: Progressing, reason: "ContainerCreating", message: "container app waiting: ContainerCreating"}},
 		{name: "succeeded", fixture: "pod/succeeded.yaml",
@@ -80,9 +87,9 @@ func TestPodIsLevelDriven(t *testing.T) {
 	t.Parallel()
 	obj, _ := loadFixture(t, "pod/readiness.yaml")
 	pod := typed[corev1.Pod](t, obj)
-	late := Pod(pod, Options{}, t0.Add(30*time.Second))
-	early := Pod(pod, Options{}, t0.Add(5*time.Second))
-	again := Pod(pod, Options{}, t0.Add(30*time.Second))
+	late := Pod(pod, Related{}, Options{}, t0.Add(30*time.Second))
+	early := Pod(pod, Related{}, Options{}, t0.Add(5*time.Second))
+	again := Pod(pod, Related{}, Options{}, t0.Add(30*time.Second))
 	if late.Phase != Failed || early.Phase != Progressing || !late.Equal(again) {
 		t.Fatalf("late %s, early %s, again %s", late.Phase, early.Phase, again.Phase)
 	}

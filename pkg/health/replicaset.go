@@ -25,7 +25,7 @@ func replicaSetStatus(rs *appsv1.ReplicaSet, desired int32, rel Related, opts Op
 	if s, waiting := notObserved(rs.Generation, rs.Status.ObservedGeneration); waiting {
 		return s
 	}
-	pods := judgePods(rel.Pods, rs.UID, nil, opts, now)
+	pods := judgePods(rel, rs.UID, nil, opts, now)
 	if pods.failed != nil {
 		return *pods.failed
 	}
@@ -33,12 +33,11 @@ func replicaSetStatus(rs *appsv1.ReplicaSet, desired int32, rel Related, opts Op
 	if st.Replicas == desired && st.ReadyReplicas >= desired && st.AvailableReplicas >= desired {
 		return ready("%d/%d replicas ready", st.ReadyReplicas, desired)
 	}
-	s := progressing(pods.reason, "%d/%d replicas ready, %d available", st.ReadyReplicas, desired, st.AvailableReplicas)
+	s := pods.progressing("%d/%d replicas ready, %d available", st.ReadyReplicas, desired, st.AvailableReplicas)
 	for _, c := range st.Conditions {
 		if c.Type == appsv1.ReplicaSetReplicaFailure && c.Status == "True" {
 			s.Reason, s.Message = orText(c.Reason, "ReplicaFailure"), s.Message+"; "+c.Message
 		}
 	}
-	s.RecheckAt = pods.recheckAt
 	return s
 }

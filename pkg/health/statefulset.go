@@ -36,7 +36,7 @@ func statefulSetStatus(sts *appsv1.StatefulSet, desired int32, rel Related, opts
 	st := sts.Status
 	var pods podVerdict
 	if rev := st.UpdateRevision; rev != "" {
-		pods = judgePods(rel.Pods, sts.UID, func(p *corev1.Pod) bool {
+		pods = judgePods(rel, sts.UID, func(p *corev1.Pod) bool {
 			return p.Labels[appsv1.ControllerRevisionHashLabelKey] == rev
 		}, opts, now)
 		if pods.failed != nil {
@@ -63,7 +63,5 @@ func statefulSetStatus(sts *appsv1.StatefulSet, desired int32, rel Related, opts
 		}
 		return ready("%d/%d replicas ready, %d updated", st.ReadyReplicas, desired, st.UpdatedReplicas)
 	}
-	s := progressing(pods.reason, "%d/%d replicas ready, %d/%d updated", st.ReadyReplicas, desired, st.UpdatedReplicas, wantUpdated)
-	s.RecheckAt = pods.recheckAt
-	return s
+	return pods.progressing("%d/%d replicas ready, %d/%d updated", st.ReadyReplicas, desired, st.UpdatedReplicas, wantUpdated)
 }

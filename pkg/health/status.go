@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // Phase is the coarse verdict on an object.
@@ -125,6 +126,10 @@ type Related struct {
 	// ControllerRevisions in the object's namespace (DaemonSets need them to find the
 	// pods of the current revision).
 	ControllerRevisions []*appsv1.ControllerRevision
+	// NodeScaleUps maps the pods (by UID) that a node autoscaler is adding a node for to
+	// what it said: cluster-autoscaler's TriggeredScaleUp event, Karpenter's Nominated.
+	// Such a pod waits while unschedulable instead of failing after UnschedulableGrace.
+	NodeScaleUps map[types.UID]string
 }
 
 func progressing(reason, format string, args ...any) Status {

@@ -1,12 +1,14 @@
 package track
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // eventSkew lets Warning events recorded slightly before tracking started count (the
@@ -72,4 +74,27 @@ func eventTime(ev *corev1.Event) time.Time {
 		t = ev.Series.LastObservedTime.Time
 	}
 	return t
+}
+
+// Event reasons with which node autoscalers say they are adding a node for a pod.
+const (
+	reasonTriggeredScaleUp = "TriggeredScaleUp" // cluster-autoscaler
+	reasonNominated        = "Nominated"        // Karpenter
+)
+
+// nodeScaleUps returns, by pod UID, the message of the newest event in which a node
+// autoscaler said it is adding a node for the pod.
+func nodeScaleUps(events []*corev1.Event) map[types.UID]string {
+	out := map[types.UID]string{}
+	newest := map[types.UID]time.Time{}
+	for _, ev := range events {
+		o := ev.InvolvedObject
+		if o.Kind != "Pod" || o.UID == "" || (ev.Reason != reasonTriggeredScaleUp && ev.Reason != reasonNominated) {
+			continue
+		}
+		if t := eventTime(ev); out[o.UID] == "" || t.After(newest[o.UID]) {
+			out[o.UID], newest[o.UID] = cmp.Or(ev.Message, ev.Reason), t
+		}
+	}
+	return out
 }

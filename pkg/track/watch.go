@@ -170,6 +170,10 @@ func (r *run) related(ns string, memo map[string]health.Related) health.Related 
 		if w.revisions != nil {
 			rel.ControllerRevisions, _ = w.revisions.List(all)
 		}
+		if w.events != nil {
+			events, _ := w.events.List(all)
+			rel.NodeScaleUps = nodeScaleUps(events)
+		}
 	}
 	memo[ns] = rel
 	return rel

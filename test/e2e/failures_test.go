@@ -164,3 +164,63 @@ func problemShownAt(t *testing.T, e *env, ns string, start time.Time) time.Time 
 	}
 	return shown
 }
+
+// TestUnschedulableWaitsForNodeAutoscaler deploys a pod no node can take, while posting
+// the event cluster-autoscaler posts when it adds a node for the pod (TriggeredScaleUp):
+// the deploy waits for the node instead of failing after the unschedulable grace, so it
+// ends at its timeout, saying it was waiting for a new node.
+func TestUnschedulableWaitsForNodeAutoscaler(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	naive := e.image(t, "naive", "v1")
+	ns := clustertest.Namespace(t, e.client)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	// The autoscaler's part: once the pod is unschedulable, say a node is coming for it.
+	posted := make(chan error, 1)
+	go func() { posted <- postScaleUpEvent(ctx, e, ns, "app=app") }()
+	res := e.shipsafe(t, ctx, "-n", ns, "deploy", "rel", "-f", writeManifest(t, failingPod(naive, "", `      nodeSelector: {pool: gpu}
+`)), "--unschedulable-grace", "3s", "--timeout", "20s")
+	if err := <-posted; err != nil {
+		t.Fatalf("post the scale-up event: %v", err)
+	}
+	wantExit(t, res, 1)
+	wantContains(t, "deploy output", res.stdout+res.stderr, "waiting for a new node: pod triggered scale-up", "timed out")
+	if strings.Contains(res.stdout+res.stderr, "unschedulable for") {
+		t.Errorf("the pod was failed as unschedulable while the autoscaler was adding a node:\n%s\n%s", res.stdout, res.stderr)
+	}
+}
+
+// postScaleUpEvent waits for an unschedulable pod matching selector and posts, as
+// cluster-autoscaler does, a Normal TriggeredScaleUp event about it.
+func postScaleUpEvent(ctx context.Context, e *env, ns, selector string) error {
+	for {
+		pods, err := e.client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+		if err != nil {
+			return err
+		}
+		for _, p := range pods.Items {
+			for _, c := range p.Status.Conditions {
+				if c.Type != corev1.PodScheduled || c.Reason != corev1.PodReasonUnschedulable {
+					continue
+				}
+				_, err := e.client.CoreV1().Events(ns).Create(ctx, &corev1.Event{
+					ObjectMeta:     metav1.ObjectMeta{GenerateName: p.Name + "."},
+					InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: ns, Name: p.Name, UID: p.UID, APIVersion: "v1"},
+					Reason:         "TriggeredScaleUp",
+					Message:        "pod triggered scale-up: [{pool-gpu 0->1 (max: 3)}]",
+					Type:           corev1.EventTypeNormal,
+					Source:         corev1.EventSource{Component: "cluster-autoscaler"},
+					FirstTimestamp: metav1.Now(), LastTimestamp: metav1.Now(), Count: 1,
+				}, metav1.CreateOptions{})
+				return err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
