@@ -19,6 +19,7 @@ type trackFlags struct {
 	crashLoopRestarts  int32
 	readyGrace         time.Duration
 	unschedulableGrace time.Duration
+	settle             time.Duration
 }
 
 // actionConfig builds the clients and the deploy.Config for the release namespace.
@@ -40,6 +41,7 @@ func (a *app) actionConfig(tf trackFlags) (*deploy.Config, string, error) {
 				CrashLoopRestarts:  tf.crashLoopRestarts,
 				ReadyGrace:         tf.readyGrace,
 				UnschedulableGrace: tf.unschedulableGrace,
+				Settle:             tf.settle,
 			},
 		}),
 		Holder: release.DefaultHolder(),

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shipsafe/shipsafe/pkg/deploy"
+	"github.com/shipsafe/shipsafe/pkg/health"
 )
 
 // deployFlags are the flags shared by deploy and rollback.
@@ -38,6 +39,7 @@ func (f *deployFlags) bind(cmd *cobra.Command) {
 	fs.Int32Var(&f.track.crashLoopRestarts, "crashloop-restarts", 2, "container restarts before a pod counts as crash-looping")
 	fs.DurationVar(&f.track.readyGrace, "ready-grace", 10*time.Second, "extra time past a readiness probe's own budget before a not-ready pod fails the deploy")
 	fs.DurationVar(&f.track.unschedulableGrace, "unschedulable-grace", 15*time.Second, "how long a pod may stay unschedulable before it fails the deploy (a pod a node autoscaler is adding a node for waits until --timeout)")
+	fs.DurationVar(&f.track.settle, "settle", health.DefaultSettle, "how long a container without a readiness probe must run before it counts as ready")
 }
 
 func (f *deployFlags) validate() error {

@@ -41,7 +41,7 @@ func daemonSetStatus(ds *appsv1.DaemonSet, rel Related, opts Options, now time.T
 			return *pods.failed
 		}
 	}
-	if st.UpdatedNumberScheduled >= st.DesiredNumberScheduled && st.NumberAvailable >= st.DesiredNumberScheduled {
+	if st.UpdatedNumberScheduled >= st.DesiredNumberScheduled && st.NumberAvailable >= st.DesiredNumberScheduled && pods.settling == 0 {
 		return ready("%d/%d pods ready, %d updated", st.NumberReady, st.DesiredNumberScheduled, st.UpdatedNumberScheduled)
 	}
 	return pods.progressing("%d/%d pods ready, %d updated, %d available",

@@ -58,6 +58,8 @@ func deploymentStatus(d *appsv1.Deployment, desired int32, rel Related, opts Opt
 		counts += fmt.Sprintf(", %d old pending termination", old)
 	case st.AvailableReplicas < st.UpdatedReplicas || st.ReadyReplicas < desired:
 		counts += fmt.Sprintf(", %d available", st.AvailableReplicas)
+	case pods.settling > 0:
+		counts += fmt.Sprintf(", %d settling", pods.settling)
 	default:
 		return ready("%s", counts)
 	}
@@ -102,6 +104,7 @@ type podVerdict struct {
 	failed    *Status   // the first pod that failed, if any
 	reason    string    // the first not-ready pod's Progressing reason, for display
 	note      string    // what a pod waits for that the workload's counts do not say
+	settling  int       // ready pods with a probe-less container that has not run for Settle yet
 	recheckAt time.Time // the earliest RecheckAt among the pods
 }
 
@@ -131,11 +134,14 @@ func judgePods(rel Related, owner types.UID, keep func(*corev1.Pod) bool, opts O
 			v.failed = &f
 			return v
 		case Progressing:
-			if v.reason == "" && s.Reason != "NotReady" {
+			if v.reason == "" && s.Reason != "NotReady" && s.Reason != reasonSettling {
 				v.reason = s.Reason
 			}
 			if v.note == "" && s.Reason == reasonWaitingForNode {
 				v.note = fmt.Sprintf("pod %s is %s", p.Name, s.Message)
+			}
+			if s.Reason == reasonSettling {
+				v.settling++
 			}
 		}
 		v.recheckAt = Earliest(v.recheckAt, s.RecheckAt)

@@ -8,6 +8,8 @@ import (
 func TestDeployment(t *testing.T) {
 	t.Parallel()
 	runRows(t, []row{
+		{name: "ready replicas without a readiness probe wait to settle", fixture: "deployment/ready.yaml", at: time.Second,
+			want: want{phase: Progressing, message: "3 settling", recheck: 2 * time.Second}},
 		{name: "all replicas updated and ready", fixture: "deployment/ready.yaml", at: time.Minute,
 			want: want{phase: Ready, message: "3/3 replicas ready, 3 updated", counts: counts(3, 3)}},
 		{name: "generation not observed yet", fixture: "deployment/not-observed.yaml",

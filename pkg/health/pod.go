@@ -20,6 +20,7 @@ const (
 	reasonReadinessProbeFailing      = "ReadinessProbeFailing"
 	reasonUnschedulable              = corev1.PodReasonUnschedulable
 	reasonWaitingForNode             = "WaitingForNode"
+	reasonSettling                   = "Settling"
 )
 
 // fatalWaitingReason reports waiting reasons that no amount of waiting fixes: the pod
@@ -78,6 +79,9 @@ func podStatus(pod *corev1.Pod, rel Related, opts Options, now time.Time) Status
 		return readiness
 	}
 	if podConditionTrue(pod, corev1.PodReady) {
+		if s, settling := unsettled(pod, opts, now); settling {
+			return s
+		}
 		r, d := readyContainers(pod)
 		return ready("%d/%d containers ready", r, d)
 	}
@@ -174,6 +178,28 @@ func readinessDeadlines(pod *corev1.Pod, opts Options, now time.Time) Status {
 		next = Earliest(next, deadline)
 	}
 	return Status{Phase: Progressing, RecheckAt: next}
+}
+
+// unsettled reports a ready pod with a container that has no readiness probe and has run
+// for less than opts.Settle: Progressing (reasonSettling) until it has.
+func unsettled(pod *corev1.Pod, opts Options, now time.Time) (Status, bool) {
+	var until time.Time
+	name := ""
+	for _, cs := range pod.Status.ContainerStatuses {
+		c := specContainer(pod, cs.Name)
+		if c == nil || c.ReadinessProbe != nil || cs.State.Running == nil {
+			continue
+		}
+		if t := cs.State.Running.StartedAt.Add(opts.settle()); now.Before(t) && (until.IsZero() || t.After(until)) {
+			until, name = t, cs.Name
+		}
+	}
+	if until.IsZero() {
+		return Status{}, false
+	}
+	s := progressing(reasonSettling, "container %s has no readiness probe: ready once it has run for %s", name, opts.settle())
+	s.RecheckAt = until
+	return s, true
 }
 
 // probeBudget is initialDelaySeconds + periodSeconds*failureThreshold, with the API

@@ -11,6 +11,10 @@ import (
 func TestPod(t *testing.T) {
 	t.Parallel()
 	runRows(t, []row{
+		{name: "no readiness probe, just started: settling", fixture: "pod/ready.yaml", at: 2 * time.Second,
+			want: want{phase: Progressing, reason: "Settling", message: "container app has no readiness probe", recheck: 3 * time.Second}},
+		{name: "no readiness probe, run long enough", fixture: "pod/ready.yaml", at: 3 * time.Second,
+			want: want{phase: Ready}},
 		{name: "running and ready", fixture: "pod/ready.yaml", at: time.Minute,
 			want: want{phase: Ready, message: "1/1 containers ready", counts: counts(1, 1)}},
 		{name: "back-off after second crash fails at the default of 2", fixture: "pod/crashloop.yaml", at: 5 * time.Second,

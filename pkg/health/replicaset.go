@@ -30,7 +30,7 @@ func replicaSetStatus(rs *appsv1.ReplicaSet, desired int32, rel Related, opts Op
 		return *pods.failed
 	}
 	st := rs.Status
-	if st.Replicas == desired && st.ReadyReplicas >= desired && st.AvailableReplicas >= desired {
+	if st.Replicas == desired && st.ReadyReplicas >= desired && st.AvailableReplicas >= desired && pods.settling == 0 {
 		return ready("%d/%d replicas ready", st.ReadyReplicas, desired)
 	}
 	s := pods.progressing("%d/%d replicas ready, %d available", st.ReadyReplicas, desired, st.AvailableReplicas)

@@ -52,7 +52,7 @@ func statefulSetStatus(sts *appsv1.StatefulSet, desired int32, rel Related, opts
 		wantUpdated = 0
 	}
 	done := st.ReadyReplicas >= desired && st.AvailableReplicas >= desired && st.UpdatedReplicas >= wantUpdated &&
-		st.Replicas == desired
+		st.Replicas == desired && pods.settling == 0
 	if partition == 0 {
 		done = done && st.CurrentRevision == st.UpdateRevision
 	}

@@ -83,6 +83,10 @@ type Options struct {
 	// UnschedulableGrace is how long a pod may stay unschedulable before it is Failed
 	// (default 15s).
 	UnschedulableGrace time.Duration
+	// Settle is how long a container without a readiness probe must have run before its
+	// pod counts as ready (default 2s). The kubelet calls such a container ready as soon
+	// as it starts, so an app that exits at once would otherwise pass for a moment.
+	Settle time.Duration
 }
 
 // Defaults of Options.
@@ -90,6 +94,7 @@ const (
 	DefaultCrashLoopRestarts  int32 = 2
 	DefaultReadyGrace               = 10 * time.Second
 	DefaultUnschedulableGrace       = 15 * time.Second
+	DefaultSettle                   = 2 * time.Second
 )
 
 // WithDefaults returns o with zero fields set to their defaults. Negative durations are
@@ -104,6 +109,9 @@ func (o Options) WithDefaults() Options {
 	if o.UnschedulableGrace == 0 {
 		o.UnschedulableGrace = DefaultUnschedulableGrace
 	}
+	if o.Settle == 0 {
+		o.Settle = DefaultSettle
+	}
 	return o
 }
 
@@ -112,6 +120,7 @@ func (o Options) readyGrace() time.Duration { return max(o.WithDefaults().ReadyG
 func (o Options) unschedulableGrace() time.Duration {
 	return max(o.WithDefaults().UnschedulableGrace, 0)
 }
+func (o Options) settle() time.Duration { return max(o.WithDefaults().Settle, 0) }
 
 // Related holds the objects around an object that decide its health, already fetched by
 // the caller. Passing more than needed is fine (every rule filters by owner, label or
