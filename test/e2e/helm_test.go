@@ -31,6 +31,15 @@ func shopChart(t *testing.T, e *env) (chart, prodValues string) {
 	return dir, filepath.Join(dir, "values-prod.yaml")
 }
 
+// shopDeploy returns the arguments of `shipsafe deploy shop` from the shop chart with its
+// prod values, the app and hook images, and version, then extra.
+func shopDeploy(t *testing.T, e *env, ns, image, hookImage, version string, extra ...string) []string {
+	t.Helper()
+	chart, prod := shopChart(t, e)
+	return append([]string{"-n", ns, "deploy", "shop", "--chart", chart, "--values", prod,
+		"--set", "image=" + image + ",hook.image=" + hookImage, "--set", "version=" + version, "--timeout", "2m"}, extra...)
+}
+
 // sharedSettings creates the ConfigMap the chart's lookup reads.
 func sharedSettings(t *testing.T, ctx context.Context, e *env, ns, region string) {
 	t.Helper()
@@ -161,11 +170,8 @@ func TestHelmChartDeployAndUpgrade(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	sharedSettings(t, ctx, e, ns, "eu-west-7")
-	chart, prod := shopChart(t, e)
 	deploy := func(version string, extra ...string) result {
-		args := []string{"-n", ns, "deploy", "shop", "--chart", chart, "--values", prod,
-			"--set", "image=" + naive + ",hook.image=" + jobok, "--set", "version=" + version, "--timeout", "2m"}
-		return e.shipsafe(t, ctx, append(args, extra...)...)
+		return e.shipsafe(t, ctx, shopDeploy(t, e, ns, naive, jobok, version, extra...)...)
 	}
 
 	// A test hook is refused, not skipped, until the user says so.
@@ -300,10 +306,8 @@ func TestChartRenderedAgainWhenAnotherDeployGetsIn(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	sharedSettings(t, ctx, e, ns, "eu-west-7")
-	chart, prod := shopChart(t, e)
 	deployArgs := func(image, version string, extra ...string) []string {
-		return append([]string{"-n", ns, "deploy", "shop", "--chart", chart, "--values", prod, "--skip-hooks", "test",
-			"--set", "image=" + image + ",hook.image=" + jobok, "--set", "version=" + version, "--timeout", "2m"}, extra...)
+		return shopDeploy(t, e, ns, image, jobok, version, append([]string{"--skip-hooks", "test"}, extra...)...)
 	}
 
 	// The first install is slow (ready after 20 s) and holds the lock meanwhile.
