@@ -1,9 +1,14 @@
 package cli
 
 import (
+	"context"
+	"errors"
+
 	"github.com/spf13/cobra"
 
 	"github.com/shipsafe/shipsafe/pkg/deploy"
+	"github.com/shipsafe/shipsafe/pkg/kube"
+	"github.com/shipsafe/shipsafe/pkg/source/helmrelease"
 )
 
 func (a *app) importHelmCommand() *cobra.Command {
@@ -28,10 +33,26 @@ release afterwards.`,
 				return err
 			}
 			return a.runDeploy(cmd, cfg, &df, df.options(args[0], ns), func(o deploy.Options) (*deploy.Result, error) {
-				return deploy.NewImport(cfg).Run(cmd.Context(), o)
+				return deploy.NewImport(cfg).Run(cmd.Context(), deploy.ImportOptions{Options: o, Read: readHelmRelease(cfg.Clients, ns, args[0])})
 			})
 		},
 	}
 	df.bind(cmd)
 	return cmd
+}
+
+// readHelmRelease returns what reads the last deployed revision of Helm release name for
+// deploy.Import; a release Helm does not have is an *deploy.InputError.
+func readHelmRelease(clients *kube.Clients, namespace, name string) func(context.Context) (*deploy.Imported, error) {
+	return func(ctx context.Context) (*deploy.Imported, error) {
+		rel, err := helmrelease.Load(ctx, clients.Typed, namespace, name)
+		if errors.Is(err, helmrelease.ErrNotFound) {
+			return nil, &deploy.InputError{Err: err}
+		}
+		if err != nil {
+			return nil, err
+		}
+		hooks, tests := rel.RunnableHooks()
+		return &deploy.Imported{Name: rel.Name, Revision: rel.Revision, Chart: rel.Chart, Objects: rel.Objects, Hooks: hooks, TestHooks: tests}, nil
+	}
 }

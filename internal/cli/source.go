@@ -197,11 +197,11 @@ func skipHooks(hooks []helm.Hook, skip []string) []helm.Hook {
 
 // deployHooks converts a chart's hooks, unknown ones included (deploy refuses them by
 // event), for deploy.Options.
-func (l *loaded) deployHooks() []deploy.Hook {
-	var out []deploy.Hook
+func (l *loaded) deployHooks() []release.Hook {
+	var out []release.Hook
 	for _, hs := range [][]helm.Hook{l.hooks, l.unknown} {
 		for _, h := range hs {
-			out = append(out, deploy.Hook{Object: h.Object, Events: h.Events, Weight: h.Weight, DeletePolicies: h.DeletePolicies})
+			out = append(out, h.Hook)
 		}
 	}
 	return out

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/shipsafe/shipsafe/pkg/manifest"
+	"github.com/shipsafe/shipsafe/pkg/release"
 	"github.com/shipsafe/shipsafe/pkg/source/helm"
 )
 
@@ -50,9 +51,9 @@ func TestSourceKind(t *testing.T) {
 func TestSkipHooks(t *testing.T) {
 	t.Parallel()
 	hooks := []helm.Hook{
-		{Events: []string{"pre-install", "pre-delete"}, Path: "a"},
-		{Events: []string{"test"}, Path: "b"},
-		{Events: []string{"post-upgrade"}, Path: "c"},
+		{Hook: release.Hook{Events: []string{"pre-install", "pre-delete"}}, Path: "a"},
+		{Hook: release.Hook{Events: []string{"test"}}, Path: "b"},
+		{Hook: release.Hook{Events: []string{"post-upgrade"}}, Path: "c"},
 	}
 	got := skipHooks(hooks, []string{"test", "pre-delete"})
 	var desc []string

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shipsafe/shipsafe/pkg/apply"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
+	"github.com/shipsafe/shipsafe/pkg/plan"
 	"github.com/shipsafe/shipsafe/pkg/release"
 	"github.com/shipsafe/shipsafe/pkg/release/store"
 	"github.com/shipsafe/shipsafe/pkg/track"
@@ -31,7 +32,7 @@ type Options struct {
 	// Hooks run before (pre-install, pre-upgrade) and after (post-install, post-upgrade)
 	// Objects are applied and ready; see Hook. The revision records them, so that a
 	// rollback to it runs its rollback hooks and an uninstall its delete hooks.
-	Hooks []Hook
+	Hooks []release.Hook
 	// NoHooks runs none of Hooks (rollback --no-hooks, import-helm); they are still
 	// recorded.
 	NoHooks bool
@@ -192,7 +193,7 @@ func (d *Deploy) Run(ctx context.Context, opts Options) (*Result, error) {
 		Number:      release.NextNumber(revs),
 		Status:      release.StatusPending,
 		Objects:     objs,
-		Hooks:       recorded(opts.Hooks),
+		Hooks:       opts.Hooks,
 		Source:      opts.Source,
 		Holder:      d.cfg.Holder,
 		StartedAt:   d.cfg.now(),
@@ -347,27 +348,14 @@ func notReady(res track.Result, err error) string {
 }
 
 // prune deletes objects of the last deployed revision that the new one no longer has,
-// and those that failed revisions since then created and left behind (see leftovers).
+// and those that failed revisions since then created and left behind (plan.Prune).
 // A failed prune is a warning: the new revision is deployed and ready.
 func (d *Deploy) prune(ctx context.Context, revs []*release.Revision, last *release.Revision, objs []*unstructured.Unstructured, ev *emitter) []string {
 	left, err := leftovers(ctx, d.cfg, revs, last)
 	if err != nil {
 		ev.emit(Event{Kind: Warning, Message: fmt.Sprintf("prune: %v; deploy again to retry", err)})
 	}
-	var candidates []*unstructured.Unstructured
-	if last != nil {
-		candidates = append(candidates, last.Objects...)
-	}
-	candidates = append(candidates, left...)
-	keep := manifest.Index(objs)
-	var gone []*unstructured.Unstructured
-	for _, o := range candidates {
-		k := manifest.KeyOf(o)
-		if _, ok := keep[k]; !ok {
-			keep[k] = o // delete each object once
-			gone = append(gone, o)
-		}
-	}
+	gone := plan.Prune(last, left, objs)
 	if len(gone) == 0 {
 		return nil
 	}

@@ -5,21 +5,16 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/shipsafe/shipsafe/pkg/plan"
 	"github.com/shipsafe/shipsafe/pkg/release"
 )
 
 // InputError means the input (objects, names, flags) or the caller's access is wrong; the
-// action stopped before changing anything in the cluster.
-type InputError struct {
-	Err error
-}
+// action stopped before changing anything in the cluster. It is plan.InputError, the one
+// type deploy and diff share.
+type InputError = plan.InputError
 
-func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
-
-func inputErrorf(format string, args ...any) error {
-	return &InputError{Err: fmt.Errorf(format, args...)}
-}
+func inputErrorf(format string, args ...any) error { return plan.Inputf(format, args...) }
 
 // FailedError means a deploy failed or was interrupted by a signal. Restored says whether
 // the cluster was brought back to a consistent state (the last deployed revision, or

@@ -13,107 +13,29 @@ import (
 
 	"github.com/shipsafe/shipsafe/pkg/apply"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
+	"github.com/shipsafe/shipsafe/pkg/plan"
 	"github.com/shipsafe/shipsafe/pkg/release"
-)
-
-// Hook events: the pre- ones run before the operation changes the release's objects,
-// the post- ones after they are all ready (or, for delete, gone). Deploy runs *-install
-// on a release's first deploy (no deployed revision yet) and *-upgrade on every later
-// one; Rollback runs the *-rollback hooks of the revision it goes back to; Uninstall
-// runs the *-delete hooks of the deployed revision.
-const (
-	HookPreInstall   = "pre-install"
-	HookPostInstall  = "post-install"
-	HookPreUpgrade   = "pre-upgrade"
-	HookPostUpgrade  = "post-upgrade"
-	HookPreRollback  = "pre-rollback"
-	HookPostRollback = "post-rollback"
-	HookPreDelete    = "pre-delete"
-	HookPostDelete   = "post-delete"
-)
-
-// Hook delete policies.
-const (
-	// HookBeforeCreation deletes the previous instance before the hook is created; it
-	// is the policy of a hook that names none.
-	HookBeforeCreation = "before-hook-creation"
-	// HookDeleteSucceeded deletes the hook once every hook of its event has succeeded.
-	HookDeleteSucceeded = "hook-succeeded"
-	// HookDeleteFailed deletes the hook when it fails.
-	HookDeleteFailed = "hook-failed"
 )
 
 // hookPollInterval is how often a deleted hook is checked for being gone.
 const hookPollInterval = 250 * time.Millisecond
 
-// Hook is an object that runs at a moment of a deploy instead of being one of the
-// release's objects, as Helm's hooks (annotation helm.sh/hook) do. Each runs alone, in
-// order of Weight then name: it is created (server-side apply, after its previous
-// instance is deleted by before-hook-creation), then tracked until ready by the same
-// health rules as any object (a Job complete, a Pod succeeded or ready, a ConfigMap at
-// once), and a hook that fails fails the deploy, which is rolled back as usual. A hook
-// that exists when it is to run and whose policies lack before-hook-creation fails, as
-// Helm's create would.
+// Hooks (release.Hook) run at moments of a deploy, rollback or uninstall instead of being
+// among the release's objects, as Helm's hooks do. Each runs alone, in order of Weight
+// then name: it is created (server-side apply, after its previous instance is deleted by
+// before-hook-creation), then tracked until ready by the same health rules as any object
+// (a Job complete, a Pod succeeded or ready, a ConfigMap at once), and a hook that fails
+// fails the action; a failed deploy is rolled back as usual. A hook that exists when it
+// is to run and whose policies lack before-hook-creation fails, as Helm's create would.
 //
-// Hooks are recorded in the revision (release.Hook), apart from its objects, and are
-// never pruned: what stays of them after a run is what their delete policies leave. An
-// automatic rollback after a failed deploy runs no hooks: it must not be stopped by one.
-// A hook with an event Helm has but shipsafe does not run (test) or one Helm does not
-// know is refused before anything changes, never skipped.
-type Hook struct {
-	Object *unstructured.Unstructured
-	// Events say when the hook runs ("pre-upgrade"...).
-	Events []string
-	// Weight orders the hooks of one event, lowest first.
-	Weight int
-	// DeletePolicies are HookBeforeCreation, HookDeleteSucceeded and HookDeleteFailed;
-	// none means HookBeforeCreation.
-	DeletePolicies []string
-}
-
-func (h Hook) has(event string) bool { return slices.Contains(h.Events, event) }
-
-func (h Hook) policy(p string) bool {
-	if len(h.DeletePolicies) == 0 {
-		return p == HookBeforeCreation
-	}
-	return slices.Contains(h.DeletePolicies, p)
-}
-
-// String names the hook's object: "batch/Job prod/migrate".
-func (h Hook) String() string { return manifest.KeyOf(h.Object).String() }
-
-// supportedEvents are the hook events shipsafe runs.
-func supportedEvents() []string {
-	return []string{HookPreInstall, HookPostInstall, HookPreUpgrade, HookPostUpgrade,
-		HookPreRollback, HookPostRollback, HookPreDelete, HookPostDelete}
-}
-
-// recorded returns hooks as a revision records them.
-func recorded(hooks []Hook) []release.Hook {
-	out := make([]release.Hook, 0, len(hooks))
-	for _, h := range hooks {
-		out = append(out, release.Hook(h))
-	}
-	return out
-}
-
-// hooksOf returns the hooks rev recorded.
-func hooksOf(rev *release.Revision) []Hook {
-	out := make([]Hook, 0, len(rev.Hooks))
-	for _, h := range rev.Hooks {
-		out = append(out, Hook(h))
-	}
-	return out
-}
-
-// knownPolicies are the hook delete policies Deploy applies.
-func knownPolicies() []string {
-	return []string{HookBeforeCreation, HookDeleteSucceeded, HookDeleteFailed}
-}
+// Hooks are recorded in the revision, apart from its objects, and are never pruned: what
+// stays of them after a run is what their delete policies leave. An automatic rollback
+// after a failed deploy runs no hooks: it must not be stopped by one. A hook with an
+// event Helm has but shipsafe does not run (test) or one Helm does not know is refused
+// before anything changes, never skipped.
 
 // checkHooks refuses hooks shipsafe does not run and policies it does not know.
-func checkHooks(hooks []Hook) error {
+func checkHooks(hooks []release.Hook) error {
 	var errs []error
 	for _, h := range hooks {
 		if h.Object == nil {
@@ -124,15 +46,15 @@ func checkHooks(hooks []Hook) error {
 			errs = append(errs, fmt.Errorf("hook %s has no events", h))
 		}
 		for _, e := range h.Events {
-			if !slices.Contains(supportedEvents(), e) {
+			if !slices.Contains(release.HookEvents(), e) {
 				errs = append(errs, fmt.Errorf("hook %s: hook kind %q is not supported by shipsafe, which runs only %s hooks; "+
 					"remove the hook from the chart (or its helm.sh/hook annotation), or leave it out with --skip-hooks %s and run it yourself",
-					h, e, strings.Join(supportedEvents(), ", "), e))
+					h, e, strings.Join(release.HookEvents(), ", "), e))
 			}
 		}
 		for _, p := range h.DeletePolicies {
-			if !slices.Contains(knownPolicies(), p) {
-				errs = append(errs, fmt.Errorf("hook %s: unknown hook-delete-policy %q; use %s", h, p, strings.Join(knownPolicies(), ", ")))
+			if !slices.Contains(release.HookPolicies(), p) {
+				errs = append(errs, fmt.Errorf("hook %s: unknown hook-delete-policy %q; use %s", h, p, strings.Join(release.HookPolicies(), ", ")))
 			}
 		}
 	}
@@ -159,12 +81,12 @@ func (d *Deploy) prepareHooks(ctx context.Context, opts *Options) error {
 	}
 	// Normalized together, so a hook of a kind a CRD of the release defines, or a hook
 	// with the key of an object, is seen as such.
-	norm, err := Normalize(d.cfg.Clients.Mapper, all, opts.Release, opts.Namespace)
+	norm, err := plan.Normalize(d.cfg.Clients.Mapper, all, opts.Release, opts.Namespace)
 	if err != nil {
 		return err
 	}
 	hookObjs := norm[len(opts.Objects):]
-	prepared := make([]Hook, len(opts.Hooks))
+	prepared := make([]release.Hook, len(opts.Hooks))
 	for i, h := range opts.Hooks {
 		h.Object = hookObjs[i]
 		prepared[i] = h
@@ -176,14 +98,14 @@ func (d *Deploy) prepareHooks(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return &InputError{Err: fmt.Errorf("read the cluster: %w; check the cluster is reachable and you may list these kinds", err)}
 	}
-	if err := checkOwnership(hookObjs, existing, opts); err != nil {
+	if err := plan.CheckOwnership(hookObjs, existing, opts.Release, opts.Adopt); err != nil {
 		return err
 	}
 	// Only hooks that do not exist yet: an existing Job, whose template is immutable,
 	// is replaced (before-hook-creation), not updated.
 	isHook := manifest.Index(hookObjs)
 	var fresh []*unstructured.Unstructured
-	for _, o := range DryRunnable(norm, existing) {
+	for _, o := range plan.DryRunnable(norm, existing) {
 		k := manifest.KeyOf(o)
 		if _, ok := existing[k]; !ok && isHook[k] != nil {
 			fresh = append(fresh, o)
@@ -197,10 +119,10 @@ func (d *Deploy) prepareHooks(ctx context.Context, opts *Options) error {
 }
 
 // hooksFor returns the hooks of event in the order they run: by weight, then name.
-func hooksFor(hooks []Hook, event string) []Hook {
-	var out []Hook
+func hooksFor(hooks []release.Hook, event string) []release.Hook {
+	var out []release.Hook
 	for _, h := range hooks {
-		if h.has(event) {
+		if h.Has(event) {
 			out = append(out, h)
 		}
 	}
@@ -218,11 +140,11 @@ func hooksFor(hooks []Hook, event string) []Hook {
 func hookEvents(rollback, install bool) (pre, post string) {
 	switch {
 	case rollback:
-		return HookPreRollback, HookPostRollback
+		return release.HookPreRollback, release.HookPostRollback
 	case install:
-		return HookPreInstall, HookPostInstall
+		return release.HookPreInstall, release.HookPostInstall
 	}
-	return HookPreUpgrade, HookPostUpgrade
+	return release.HookPreUpgrade, release.HookPostUpgrade
 }
 
 // runHooks runs the hooks of event one by one, each created and tracked until ready,
@@ -244,8 +166,8 @@ func (d *Deploy) runHooks(ctx context.Context, event string, opts *Options, ev *
 	defer cancel()
 	for i, h := range hooks {
 		if f := d.runHook(ctx, wctx, event, h, opts, ev); f != nil {
-			if h.policy(HookDeleteFailed) {
-				d.deleteHooks(ctx, []Hook{h}, ev)
+			if h.Policy(release.HookDeleteFailed) {
+				d.deleteHooks(ctx, []release.Hook{h}, ev)
 			}
 			d.deleteHooks(ctx, succeededToDelete(hooks[:i]), ev)
 			return f
@@ -257,7 +179,7 @@ func (d *Deploy) runHooks(ctx context.Context, event string, opts *Options, ev *
 
 // runHook replaces, creates and tracks one hook. parent is the deploy's context, work
 // the hooks' (with their timeout).
-func (d *Deploy) runHook(parent, work context.Context, event string, h Hook, opts *Options, ev *emitter) *failure {
+func (d *Deploy) runHook(parent, work context.Context, event string, h release.Hook, opts *Options, ev *emitter) *failure {
 	name := h.String()
 	fail := func(detail string, evidence []string) *failure {
 		return &failure{reason: interruption(parent, work, opts.Timeout, fmt.Sprintf("%s hook %s: %s", event, name, detail)), evidence: evidence}
@@ -267,9 +189,9 @@ func (d *Deploy) runHook(parent, work context.Context, event string, h Hook, opt
 		return fail(err.Error(), nil)
 	}
 	if live != nil {
-		if !h.policy(HookBeforeCreation) {
+		if !h.Policy(release.HookBeforeCreation) {
 			return fail(fmt.Sprintf("it exists already (left by an earlier run) and its hook-delete-policy lacks %s; delete it or add that policy",
-				HookBeforeCreation), nil)
+				release.HookBeforeCreation), nil)
 		}
 		if err := d.deleteAndWait(work, h, ev); err != nil {
 			return fail(fmt.Sprintf("delete the previous instance: %v", err), nil)
@@ -297,10 +219,10 @@ func (d *Deploy) runHook(parent, work context.Context, event string, h Hook, opt
 
 // deleteAndWait deletes the live instance of h and waits until it is gone, so that the
 // new one is not confused with it.
-func (d *Deploy) deleteAndWait(ctx context.Context, h Hook, ev *emitter) error {
+func (d *Deploy) deleteAndWait(ctx context.Context, h release.Hook, ev *emitter) error {
 	deleted, err := d.cfg.Applier.Delete(ctx, []*unstructured.Unstructured{h.Object})
 	for _, o := range deleted {
-		ev.emit(Event{Kind: Deleted, Object: manifest.KeyOf(o).String(), Message: "previous hook instance (" + HookBeforeCreation + ")"})
+		ev.emit(Event{Kind: Deleted, Object: manifest.KeyOf(o).String(), Message: "previous hook instance (" + release.HookBeforeCreation + ")"})
 	}
 	if err != nil {
 		return err
@@ -324,10 +246,10 @@ func (d *Deploy) deleteAndWait(ctx context.Context, h Hook, ev *emitter) error {
 }
 
 // succeededToDelete returns, last first, the hooks whose policy deletes them on success.
-func succeededToDelete(hooks []Hook) []Hook {
-	var out []Hook
+func succeededToDelete(hooks []release.Hook) []release.Hook {
+	var out []release.Hook
 	for i := len(hooks) - 1; i >= 0; i-- {
-		if hooks[i].policy(HookDeleteSucceeded) {
+		if hooks[i].Policy(release.HookDeleteSucceeded) {
 			out = append(out, hooks[i])
 		}
 	}
@@ -336,7 +258,7 @@ func succeededToDelete(hooks []Hook) []Hook {
 
 // deleteHooks deletes hooks by their policy, in order, under its own short deadline so
 // that it happens even after a signal. A failed delete is a warning: the hook has run.
-func (d *Deploy) deleteHooks(ctx context.Context, hooks []Hook, ev *emitter) {
+func (d *Deploy) deleteHooks(ctx context.Context, hooks []release.Hook, ev *emitter) {
 	if len(hooks) == 0 {
 		return
 	}

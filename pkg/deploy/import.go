@@ -2,12 +2,39 @@ package deploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/shipsafe/shipsafe/pkg/source/helm"
-	"github.com/shipsafe/shipsafe/pkg/source/helmrelease"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/shipsafe/shipsafe/pkg/release"
 )
+
+// Imported is a release another tool deployed (Helm's last deployed revision), as Import
+// takes it over.
+type Imported struct {
+	// Name and Revision are the other tool's release name and revision number.
+	Name     string
+	Revision int
+	// Chart names what was deployed ("web-1.2.0").
+	Chart   string
+	Objects []*unstructured.Unstructured
+	// Hooks are the release's hooks that shipsafe runs later (rollback, uninstall).
+	Hooks []release.Hook
+	// TestHooks counts the hooks left out of Hooks because they only run as tests.
+	TestHooks int
+}
+
+// ImportOptions are the inputs of Import.
+type ImportOptions struct {
+	// Options are those of the deploy that takes the release over; its Objects, Hooks,
+	// Source and Description are ignored (Read's are used), and Adopt and ForceConflicts
+	// are always on.
+	Options
+	// Read loads the release to import (package helmrelease reads Helm's). It is called
+	// after the release is found to have no shipsafe history; an error that is an
+	// *InputError means the release is not there to import.
+	Read func(ctx context.Context) (*Imported, error)
+}
 
 // Import takes over a release that Helm deployed: the objects of Helm's last deployed
 // revision become revision 1 of a shipsafe release of the same name, through the usual
@@ -21,12 +48,10 @@ type Import struct {
 // NewImport returns the import action.
 func NewImport(cfg *Config) *Import { return &Import{cfg: cfg} }
 
-// Run imports Helm release opts.Release from opts.Namespace. opts.Objects and
-// opts.Hooks are ignored: Helm's are used. The hooks are recorded but not run (they ran
-// when Helm deployed), so that a later rollback or uninstall runs them; test hooks,
-// which shipsafe does not run, are left out. The release must not have shipsafe history
-// yet.
-func (i *Import) Run(ctx context.Context, opts Options) (*Result, error) {
+// Run imports the release opts.Read returns. Its hooks are recorded but not run (they
+// ran when Helm deployed), so that a later rollback or uninstall runs them. The release
+// must not have shipsafe history yet.
+func (i *Import) Run(ctx context.Context, opts ImportOptions) (*Result, error) {
 	revs, err := i.cfg.Store.History(ctx, opts.Release)
 	if err != nil {
 		return nil, fmt.Errorf("read history of %q: %w", opts.Release, err)
@@ -35,45 +60,26 @@ func (i *Import) Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, inputErrorf("release %q already has %d shipsafe revisions in %q; import only takes over releases shipsafe does not manage yet",
 			opts.Release, len(revs), opts.Namespace)
 	}
-	rel, err := helmrelease.Load(ctx, i.cfg.Clients.Typed, opts.Namespace, opts.Release)
-	if errors.Is(err, helmrelease.ErrNotFound) {
-		return nil, &InputError{Err: err}
-	}
+	rel, err := opts.Read(ctx)
 	if err != nil {
 		return nil, err
 	}
-	opts.Objects = rel.Objects
-	opts.Adopt = true
-	opts.ForceConflicts = true
-	opts.TakeOverFrom = []string{"helm"}
-	opts.Source = fmt.Sprintf("helm release %s revision %d (%s)", rel.Name, rel.Revision, rel.Chart)
-	opts.Description = fmt.Sprintf("import from Helm revision %d", rel.Revision)
-	opts.Hooks, opts.NoHooks = importedHooks(rel.Hooks), true
-	if len(rel.Hooks) > 0 {
+	d := opts.Options
+	d.Objects = rel.Objects
+	d.Adopt = true
+	d.ForceConflicts = true
+	d.TakeOverFrom = []string{"helm"}
+	d.Source = fmt.Sprintf("helm release %s revision %d (%s)", rel.Name, rel.Revision, rel.Chart)
+	d.Description = fmt.Sprintf("import from Helm revision %d", rel.Revision)
+	d.Hooks, d.NoHooks = rel.Hooks, true
+	if n := len(rel.Hooks) + rel.TestHooks; n > 0 {
 		msg := fmt.Sprintf("Helm release %q has %d hooks: %d recorded for rollback and uninstall, not run now (they ran when Helm deployed)",
-			rel.Name, len(rel.Hooks), len(opts.Hooks))
-		if dropped := len(rel.Hooks) - len(opts.Hooks); dropped > 0 {
-			msg += fmt.Sprintf("; %d test hooks left out (shipsafe runs no tests)", dropped)
+			rel.Name, n, len(rel.Hooks))
+		if rel.TestHooks > 0 {
+			msg += fmt.Sprintf("; %d test hooks left out (shipsafe runs no tests)", rel.TestHooks)
 		}
 		ev := &emitter{fn: opts.OnEvent, clock: i.cfg.now}
 		ev.emit(Event{Kind: Warning, Message: msg})
 	}
-	return NewDeploy(i.cfg).Run(ctx, opts)
-}
-
-// importedHooks converts Helm's recorded hooks, less their test events.
-func importedHooks(hooks []helm.Hook) []Hook {
-	var out []Hook
-	for _, h := range hooks {
-		var events []string
-		for _, e := range h.Events {
-			if e != helm.Test && e != "test-success" {
-				events = append(events, e)
-			}
-		}
-		if len(events) > 0 {
-			out = append(out, Hook{Object: h.Object, Events: events, Weight: h.Weight, DeletePolicies: h.DeletePolicies})
-		}
-	}
-	return out
+	return NewDeploy(i.cfg).Run(ctx, d)
 }

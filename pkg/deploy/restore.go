@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/shipsafe/shipsafe/pkg/apply"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
@@ -86,7 +85,7 @@ func (d *Deploy) restore(ctx context.Context, opts *Options, rev, last *release.
 	}
 	var created []*unstructured.Unstructured
 	for _, ref := range rev.Created {
-		o := refObject(ref)
+		o := ref.Shell()
 		if _, ok := keep[manifest.KeyOf(o)]; !ok {
 			created = append(created, o)
 		}
@@ -122,16 +121,6 @@ func closed(ch <-chan struct{}) bool {
 	default:
 		return false
 	}
-}
-
-// refObject turns a recorded reference into an object shell that Delete understands.
-func refObject(ref release.ObjectRef) *unstructured.Unstructured {
-	o := &unstructured.Unstructured{}
-	gv, _ := schema.ParseGroupVersion(ref.APIVersion)
-	o.SetGroupVersionKind(gv.WithKind(ref.Kind))
-	o.SetNamespace(ref.Namespace)
-	o.SetName(ref.Name)
-	return o
 }
 
 // recoverInterrupted finds revisions left pending by a deploy that died (its lock

@@ -33,7 +33,7 @@ func (r *Rollback) Run(ctx context.Context, to int, opts Options) (*Result, erro
 		return nil, err
 	}
 	opts.Objects = target.Objects
-	opts.Hooks = hooksOf(target)
+	opts.Hooks = target.Hooks
 	opts.rollback = true
 	opts.Source = target.Source
 	opts.Description = fmt.Sprintf("rollback to %d", target.Number)

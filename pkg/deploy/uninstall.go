@@ -88,7 +88,7 @@ func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallR
 			add(o)
 		}
 		if current.Status == release.StatusDeployed {
-			if f := runner.runHooks(ctx, HookPreDelete, hookOpts, ev); f != nil {
+			if f := runner.runHooks(ctx, release.HookPreDelete, hookOpts, ev); f != nil {
 				return nil, fmt.Errorf("uninstall %q stopped before deleting anything: %s; fix the hook and run uninstall again, or pass --no-hooks%s",
 					opts.Release, f.reason, f.evidenceLines())
 			}
@@ -102,7 +102,7 @@ func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallR
 	}
 	for _, p := range release.Pending(revs) {
 		for _, ref := range p.Created {
-			add(refObject(ref))
+			add(ref.Shell())
 		}
 	}
 	for _, o := range left {
@@ -122,7 +122,7 @@ func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallR
 		return res, fmt.Errorf("uninstall %q: %w; run uninstall again to retry", opts.Release, err)
 	}
 	var hookErr error
-	if f := runner.runHooks(ctx, HookPostDelete, hookOpts, ev); f != nil {
+	if f := runner.runHooks(ctx, release.HookPostDelete, hookOpts, ev); f != nil {
 		hookErr = fmt.Errorf("release %q is uninstalled, but %s; do by hand what the hook was to do%s", opts.Release, f.reason, f.evidenceLines())
 	}
 	if err := u.record(rctx, revs, current, opts.Purge); err != nil {
@@ -159,7 +159,7 @@ func (u *Uninstall) record(ctx context.Context, revs []*release.Revision, curren
 func (u *Uninstall) hookOptions(current *release.Revision, opts UninstallOptions) *Options {
 	o := &Options{Release: opts.Release, Namespace: opts.Namespace, NoHooks: opts.NoHooks, Timeout: opts.HookTimeout}
 	if current != nil {
-		o.Hooks = hooksOf(current)
+		o.Hooks = current.Hooks
 	}
 	o.setDefaults()
 	return o

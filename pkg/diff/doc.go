@@ -1,7 +1,7 @@
 // Package diff tells what a deploy would change and what changed since the last one.
 //
 // Plan compares new objects with the cluster as a deploy would change it: each object is
-// prepared like deploy prepares it (deploy.Normalize: namespace, release label),
+// prepared like deploy prepares it (plan.Normalize: namespace, release label),
 // server-side applied in dry-run mode with the shipsafe field manager, and the server's
 // answer is compared with the live object, so defaulting, admission and fields other
 // managers own are accounted for. The result lists objects to create, to change (with

@@ -8,8 +8,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/shipsafe/shipsafe/pkg/apply"
-	"github.com/shipsafe/shipsafe/pkg/deploy"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
+	"github.com/shipsafe/shipsafe/pkg/plan"
 	"github.com/shipsafe/shipsafe/pkg/release"
 )
 
@@ -80,10 +80,10 @@ type DriftOptions struct {
 // --force-conflicts would restore it, and the answer is compared with the live object.
 // Defaults, status and fields only other managers set do not count; a field someone
 // changed by hand does, with the manager that changed it. Objects that are gone are
-// Deleted. A release without a deployed revision is a *deploy.InputError.
+// Deleted. A release without a deployed revision is a *plan.InputError.
 func Drift(ctx context.Context, cfg *Config, opts DriftOptions) (*DriftReport, error) {
 	if err := release.ValidateName(opts.Release); err != nil {
-		return nil, &deploy.InputError{Err: err}
+		return nil, &plan.InputError{Err: err}
 	}
 	revs, err := cfg.Store.History(ctx, opts.Release)
 	if err != nil {
@@ -92,9 +92,9 @@ func Drift(ctx context.Context, cfg *Config, opts DriftOptions) (*DriftReport, e
 	last := release.LastDeployed(revs)
 	if last == nil {
 		if len(revs) == 0 {
-			return nil, &deploy.InputError{Err: fmt.Errorf("release %q not found in namespace %q; see `shipsafe list -A`", opts.Release, opts.Namespace)}
+			return nil, &plan.InputError{Err: fmt.Errorf("release %q not found in namespace %q; see `shipsafe list -A`", opts.Release, opts.Namespace)}
 		}
-		return nil, &deploy.InputError{Err: fmt.Errorf("release %q has no deployed revision to compare with; see `shipsafe history %s`", opts.Release, opts.Release)}
+		return nil, &plan.InputError{Err: fmt.Errorf("release %q has no deployed revision to compare with; see `shipsafe history %s`", opts.Release, opts.Release)}
 	}
 	rep := &DriftReport{
 		Release: opts.Release, Namespace: opts.Namespace, Revision: last.Number, DeployedAt: last.FinishedAt,
@@ -116,7 +116,7 @@ func Drift(ctx context.Context, cfg *Config, opts DriftOptions) (*DriftReport, e
 	}
 	if err != nil {
 		if apply.IsInput(err) {
-			return nil, &deploy.InputError{Err: fmt.Errorf("server-side dry run of revision %d: %w", last.Number, err)}
+			return nil, &plan.InputError{Err: fmt.Errorf("server-side dry run of revision %d: %w", last.Number, err)}
 		}
 		return nil, fmt.Errorf("server-side dry run of revision %d: %w", last.Number, err)
 	}

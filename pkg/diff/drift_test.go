@@ -12,8 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/shipsafe/shipsafe/pkg/deploy"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
+	"github.com/shipsafe/shipsafe/pkg/plan"
 	"github.com/shipsafe/shipsafe/pkg/release"
 	"github.com/shipsafe/shipsafe/pkg/release/store"
 )
@@ -111,7 +111,7 @@ func TestDriftWithoutDeployedRevision(t *testing.T) {
 			t.Parallel()
 			cfg := &Config{Cluster: newFakeCluster(t), Store: tt.store, Mapper: mapper()}
 			_, err := Drift(context.Background(), cfg, DriftOptions{Release: "web", Namespace: "prod"})
-			var ierr *deploy.InputError
+			var ierr *plan.InputError
 			if !errors.As(err, &ierr) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want an InputError containing %q", err, tt.want)
 			}

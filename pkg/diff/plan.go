@@ -3,13 +3,14 @@ package diff
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/shipsafe/shipsafe/pkg/apply"
-	"github.com/shipsafe/shipsafe/pkg/deploy"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
+	"github.com/shipsafe/shipsafe/pkg/plan"
 	"github.com/shipsafe/shipsafe/pkg/release"
 )
 
@@ -91,20 +92,20 @@ type Options struct {
 
 // Plan computes what deploying opts.Objects as a new revision of opts.Release would
 // change, without changing anything: the objects are prepared as deploy prepares them
-// (deploy.Normalize), each existing one is server-side applied in dry-run mode with the
+// (plan.Normalize), each existing one is server-side applied in dry-run mode with the
 // shipsafe field manager and compared with its live version, so defaulting, admission
 // and other managers' fields are accounted for; objects of the last deployed revision
 // that the new objects lack are to be pruned, and so are those that failed revisions
-// since then left behind (deploy.LeftBehind). Bad input (objects the server rejects)
-// returns a *deploy.InputError.
+// since then left behind (plan.Prune). Bad input (objects the server rejects) returns
+// a *plan.InputError.
 func Plan(ctx context.Context, cfg *Config, opts Options) (*Result, error) {
 	if err := release.ValidateName(opts.Release); err != nil {
-		return nil, &deploy.InputError{Err: err}
+		return nil, &plan.InputError{Err: err}
 	}
 	if len(opts.Objects) == 0 {
-		return nil, &deploy.InputError{Err: fmt.Errorf("release %q: no objects to compare", opts.Release)}
+		return nil, plan.Inputf("release %q: no objects to compare", opts.Release)
 	}
-	objs, err := deploy.Normalize(cfg.Mapper, opts.Objects, opts.Release, opts.Namespace)
+	objs, err := plan.Normalize(cfg.Mapper, opts.Objects, opts.Release, opts.Namespace)
 	if err != nil {
 		return nil, err
 	}
@@ -113,26 +114,14 @@ func Plan(ctx context.Context, cfg *Config, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("read history of %q: %w", opts.Release, err)
 	}
 	res := &Result{Release: opts.Release, Namespace: opts.Namespace, Objects: []ObjectDiff{}, Unchanged: []string{}}
-	// What deploy prunes: the last deployed revision's objects and those failed
-	// revisions since left behind, less what the new objects have.
-	var candidates []*unstructured.Unstructured
 	last := release.LastDeployed(revs)
+	var lastObjs []*unstructured.Unstructured
 	if last != nil {
 		res.Revision = last.Number
-		candidates = last.Objects
+		lastObjs = last.Objects
 	}
-	leftBehind := deploy.LeftBehind(revs, last)
-	left := manifest.Index(leftBehind)
-	keep := manifest.Index(objs)
-	var gone []*unstructured.Unstructured
-	for _, o := range append(append([]*unstructured.Unstructured(nil), candidates...), leftBehind...) {
-		k := manifest.KeyOf(o)
-		if _, ok := keep[k]; !ok {
-			keep[k] = o // once each
-			gone = append(gone, o)
-		}
-	}
-	live, err := cfg.fetch(ctx, append(append([]*unstructured.Unstructured(nil), objs...), gone...))
+	leftBehind := plan.LeftBehind(revs, last)
+	live, err := cfg.fetch(ctx, slices.Concat(objs, lastObjs, leftBehind))
 	if err != nil {
 		return nil, fmt.Errorf("read the live objects: %w", err)
 	}
@@ -140,9 +129,12 @@ func Plan(ctx context.Context, cfg *Config, opts Options) (*Result, error) {
 	for k, o := range live {
 		existing[k] = &metav1.ObjectMeta{Name: o.GetName(), Namespace: o.GetNamespace(), Labels: o.GetLabels()}
 	}
+	// What deploy prunes: the last deployed revision's objects and what failed revisions
+	// since left behind (still labelled for the release), less the new objects.
+	gone := plan.Prune(last, plan.Leftovers(leftBehind, existing, opts.Release), objs)
 	// What deploy validates, plus every object that exists: its kind is served and its
 	// namespace there, even when a CRD or Namespace of the release defines them.
-	runnable := deploy.DryRunnable(objs, existing)
+	runnable := plan.DryRunnable(objs, existing)
 	inRun := manifest.Index(runnable)
 	for _, o := range objs {
 		k := manifest.KeyOf(o)
@@ -156,7 +148,7 @@ func Plan(ctx context.Context, cfg *Config, opts Options) (*Result, error) {
 	}
 	if err != nil {
 		if apply.IsInput(err) {
-			return nil, &deploy.InputError{Err: fmt.Errorf("server-side dry run: %w", err)}
+			return nil, &plan.InputError{Err: fmt.Errorf("server-side dry run: %w", err)}
 		}
 		return nil, fmt.Errorf("server-side dry run: %w", err)
 	}
@@ -178,9 +170,6 @@ func Plan(ctx context.Context, cfg *Config, opts Options) (*Result, error) {
 		l, ok := live[k]
 		if !ok {
 			continue // already gone
-		}
-		if _, isLeft := left[k]; isLeft && l.GetLabels()[manifest.ReleaseLabel] != opts.Release {
-			continue // left by a failed revision, since taken over: deploy leaves it alone
 		}
 		before := clean(l)
 		maskSecrets(before, nil)
@@ -212,7 +201,10 @@ func planObject(obj, live, answer *unstructured.Unstructured, rel string) (*Obje
 	}
 	before, want := clean(live), clean(answer)
 	maskSecrets(before, want)
-	d := &ObjectDiff{Object: k.String(), Key: k, Action: Change, Warnings: ownership(live, rel)}
+	d := &ObjectDiff{Object: k.String(), Key: k, Action: Change}
+	if refusal := plan.CheckOwner(k, live.GetLabels(), rel); refusal != nil {
+		d.Warnings = []string{refusal.Brief()}
+	}
 	d.Fields = compareValues(contentOf(before), contentOf(want))
 	if len(d.Fields) == 0 {
 		return nil, nil
@@ -223,18 +215,6 @@ func planObject(obj, live, answer *unstructured.Unstructured, rel string) (*Obje
 	}
 	d.Diff = text
 	return d, nil
-}
-
-// ownership warns when a deploy would refuse an existing object without --adopt.
-func ownership(live *unstructured.Unstructured, rel string) []string {
-	switch owner := live.GetLabels()[manifest.ReleaseLabel]; owner {
-	case rel:
-		return nil
-	case "":
-		return []string{"exists and is not managed by shipsafe: deploy refuses it without --adopt"}
-	default:
-		return []string{fmt.Sprintf("belongs to release %q: deploy refuses it without --adopt", owner)}
-	}
 }
 
 // diffText renders the unified diff of two versions of the object k.

@@ -10,8 +10,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/shipsafe/shipsafe/pkg/deploy"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
+	"github.com/shipsafe/shipsafe/pkg/plan"
 )
 
 const webV1 = `
@@ -208,7 +208,7 @@ func TestPlanErrors(t *testing.T) {
 				tt.opts = Options{Release: "web", Namespace: "prod", Objects: []*unstructured.Unstructured{web}}
 			}
 			_, err := Plan(context.Background(), cfg, tt.opts)
-			var ierr *deploy.InputError
+			var ierr *plan.InputError
 			if !errors.As(err, &ierr) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want an InputError containing %q", err, tt.want)
 			}

@@ -26,7 +26,7 @@ func SetDefaultNamespace(objs []*unstructured.Unstructured, ns string, isNamespa
 	if ns == "" {
 		return fmt.Errorf("set default namespace: the namespace is empty")
 	}
-	crdScopes := definedScopes(objs)
+	crdScopes := DefinedScopes(objs)
 	explicit := make(map[*unstructured.Unstructured]bool, len(objs))
 	for _, o := range objs {
 		gvk := o.GroupVersionKind()
@@ -67,9 +67,9 @@ func SetDefaultNamespace(objs []*unstructured.Unstructured, ns string, isNamespa
 	return nil
 }
 
-// definedScopes returns, for every CustomResourceDefinition in objs, whether its kind is
-// namespaced (spec.scope "Namespaced").
-func definedScopes(objs []*unstructured.Unstructured) map[schema.GroupKind]bool {
+// DefinedScopes returns, for every CustomResourceDefinition in objs, the kind it defines
+// and whether that kind is namespaced (spec.scope "Namespaced").
+func DefinedScopes(objs []*unstructured.Unstructured) map[schema.GroupKind]bool {
 	m := map[schema.GroupKind]bool{}
 	for _, o := range objs {
 		if !isCRD(KeyOf(o)) {

@@ -29,3 +29,14 @@ func (r ObjectRef) String() string {
 	}
 	return r.Kind + " " + r.Namespace + "/" + r.Name
 }
+
+// Shell returns an object that carries only r's apiVersion, kind, namespace and name: what
+// deleting or looking up the object needs.
+func (r ObjectRef) Shell() *unstructured.Unstructured {
+	o := &unstructured.Unstructured{}
+	o.SetAPIVersion(r.APIVersion)
+	o.SetKind(r.Kind)
+	o.SetNamespace(r.Namespace)
+	o.SetName(r.Name)
+	return o
+}

@@ -83,26 +83,3 @@ func (r *Revision) DeepCopy() *Revision {
 	}
 	return &c
 }
-
-// Hook is a chart hook as a revision records it: an object that runs at a moment of an
-// operation (Events: "pre-upgrade", "pre-delete"...) rather than being one of the
-// release's objects. Package deploy runs hooks; see deploy.Hook.
-type Hook struct {
-	// Object is the hook's object, prepared as deployed (namespace, release label).
-	Object *unstructured.Unstructured `json:"object"`
-	// Events say when the hook runs.
-	Events []string `json:"events"`
-	// Weight orders the hooks of one event, lowest first.
-	Weight int `json:"weight,omitempty"`
-	// DeletePolicies are the hook's helm.sh/hook-delete-policy values.
-	DeletePolicies []string `json:"deletePolicies,omitempty"`
-}
-
-// DeepCopy returns a copy of h that shares no memory with it.
-func (h Hook) DeepCopy() Hook {
-	c := Hook{Weight: h.Weight, Events: append([]string(nil), h.Events...), DeletePolicies: append([]string(nil), h.DeletePolicies...)}
-	if h.Object != nil {
-		c.Object = h.Object.DeepCopy()
-	}
-	return c
-}

@@ -154,8 +154,8 @@ func (c Chart) Render(ctx context.Context) (*Rendered, error) {
 	return out, nil
 }
 
-// Load renders the chart and returns its objects. It implements manifest.Source for
-// charts without hooks; a chart with hooks is refused (hooks must run at their moment,
+// Load renders the chart and returns its objects, for charts without hooks; a chart with
+// hooks is refused (hooks must run at their moment,
 // not be applied with the rest), so callers that handle hooks use Render.
 func (c Chart) Load(ctx context.Context) ([]*unstructured.Unstructured, error) {
 	r, err := c.Render(ctx)
@@ -167,8 +167,6 @@ func (c Chart) Load(ctx context.Context) ([]*unstructured.Unstructured, error) {
 	}
 	return r.Objects, nil
 }
-
-var _ manifest.Source = Chart{}
 
 // load reads the chart and checks it can be installed with what is on disk.
 func (c Chart) load() (*chart.Chart, error) {

@@ -6,13 +6,13 @@ import (
 	"strconv"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	release "helm.sh/helm/v4/pkg/release/v1"
+	helmrelease "helm.sh/helm/v4/pkg/release/v1"
 	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
 
 	"github.com/shipsafe/shipsafe/pkg/manifest"
+	"github.com/shipsafe/shipsafe/pkg/release"
 )
 
 // Hook events Helm defines, as they appear in the helm.sh/hook annotation.
@@ -36,34 +36,18 @@ const (
 )
 
 // Hook is one object a chart marks as a hook (annotation helm.sh/hook): it is not part of
-// the release's objects but is created when one of its Events happens.
+// the release's objects but is created when one of its Events happens. Its Events are
+// lower-cased, in the annotation's order ("test-success" is reported as "test", as Helm
+// does), and an empty DeletePolicies means Helm's default, before-hook-creation; Weight
+// is helm.sh/hook-weight (0 when absent or not a number).
 type Hook struct {
-	// Object is the hook's object, as rendered.
-	Object *unstructured.Unstructured
-	// Events are its events, lower-cased, in the annotation's order ("pre-upgrade",
-	// "post-install"...); "test-success" is reported as "test", as Helm does.
-	Events []string
-	// Weight orders hooks of one event (helm.sh/hook-weight; 0 when absent or not a number).
-	Weight int
-	// DeletePolicies are its helm.sh/hook-delete-policy values, lower-cased, as written.
-	// Empty means Helm's default, before-hook-creation.
-	DeletePolicies []string
+	release.Hook
 	// Path is the template it was rendered from ("web/templates/migrate.yaml").
 	Path string
 }
 
-// Has reports whether h runs on event.
-func (h Hook) Has(event string) bool {
-	for _, e := range h.Events {
-		if e == event {
-			return true
-		}
-	}
-	return false
-}
-
 // newHook converts one of Helm's hooks, decoding its manifest like any other object.
-func newHook(h *release.Hook) (Hook, error) {
+func newHook(h *helmrelease.Hook) (Hook, error) {
 	objs, err := manifest.Decode(h.Path, strings.NewReader(h.Manifest))
 	if err != nil {
 		return Hook{}, err
@@ -71,7 +55,7 @@ func newHook(h *release.Hook) (Hook, error) {
 	if len(objs) != 1 {
 		return Hook{}, invalidf("%s: hook %s must be exactly one object, found %d", h.Path, h.Name, len(objs))
 	}
-	out := Hook{Object: objs[0], Weight: h.Weight, Path: h.Path}
+	out := Hook{Hook: release.Hook{Object: objs[0], Weight: h.Weight}, Path: h.Path}
 	for _, e := range h.Events {
 		out.Events = append(out.Events, string(e))
 	}
@@ -132,7 +116,7 @@ func unknownHooks(files map[string]string) ([]Hook, error) {
 			if head.Metadata == nil {
 				continue
 			}
-			value, ok := head.Metadata.Annotations[release.HookAnnotation]
+			value, ok := head.Metadata.Annotations[helmrelease.HookAnnotation]
 			if !ok {
 				continue
 			}
@@ -146,8 +130,8 @@ func unknownHooks(files map[string]string) ([]Hook, error) {
 			if !unknown {
 				continue
 			}
-			h := Hook{Events: events, Path: name, DeletePolicies: splitList(head.Metadata.Annotations[release.HookDeleteAnnotation])}
-			h.Weight, _ = strconv.Atoi(head.Metadata.Annotations[release.HookWeightAnnotation])
+			h := Hook{Hook: release.Hook{Events: events, DeletePolicies: splitList(head.Metadata.Annotations[helmrelease.HookDeleteAnnotation])}, Path: name}
+			h.Weight, _ = strconv.Atoi(head.Metadata.Annotations[helmrelease.HookWeightAnnotation])
 			objs, err := manifest.Decode(name, strings.NewReader(docs[k]))
 			if err != nil {
 				return nil, err

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/shipsafe/shipsafe/pkg/manifest"
+	"github.com/shipsafe/shipsafe/pkg/release"
 	"github.com/shipsafe/shipsafe/pkg/source/helm"
 )
 
@@ -114,7 +115,7 @@ func decodeHooks(name string, rec *record) ([]helm.Hook, error) {
 		if len(objs) != 1 {
 			return nil, fmt.Errorf("parse %s: %d objects, want one", source, len(objs))
 		}
-		hooks = append(hooks, helm.Hook{Object: objs[0], Events: h.Events, Weight: h.Weight, DeletePolicies: h.DeletePolicies, Path: h.Path})
+		hooks = append(hooks, helm.Hook{Hook: release.Hook{Object: objs[0], Events: h.Events, Weight: h.Weight, DeletePolicies: h.DeletePolicies}, Path: h.Path})
 	}
 	return hooks, nil
 }
@@ -139,4 +140,26 @@ func decode(data []byte) (*record, error) {
 		return nil, fmt.Errorf("json: %w", err)
 	}
 	return &rec, nil
+}
+
+// RunnableHooks returns the release's hooks as a shipsafe revision records them, less
+// their test events (shipsafe runs no tests), and how many hooks were left out for having
+// no other event.
+func (r *Release) RunnableHooks() (hooks []release.Hook, tests int) {
+	for _, h := range r.Hooks {
+		var events []string
+		for _, e := range h.Events {
+			if e != helm.Test && e != "test-success" {
+				events = append(events, e)
+			}
+		}
+		if len(events) == 0 {
+			tests++
+			continue
+		}
+		rh := h.Hook
+		rh.Events = events
+		hooks = append(hooks, rh)
+	}
+	return hooks, tests
 }

@@ -13,7 +13,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/shipsafe/shipsafe/pkg/release"
+	"github.com/shipsafe/shipsafe/pkg/source/helm"
 )
 
 // helmSecret encodes a release the way Helm's Secret driver does.
@@ -106,5 +110,25 @@ func TestDecodeRejectsDamagedRecords(t *testing.T) {
 		if _, err := decode([]byte(data)); err == nil {
 			t.Errorf("%s: decode succeeded, want an error", name)
 		}
+	}
+}
+
+func TestRunnableHooksLeaveOutTests(t *testing.T) {
+	t.Parallel()
+	obj := func(name string) *unstructured.Unstructured {
+		o := &unstructured.Unstructured{}
+		o.SetAPIVersion("batch/v1")
+		o.SetKind("Job")
+		o.SetName(name)
+		return o
+	}
+	rel := &Release{Hooks: []helm.Hook{
+		{Hook: release.Hook{Object: obj("t"), Events: []string{"test"}}},
+		{Hook: release.Hook{Object: obj("m"), Events: []string{"test-success", release.HookPreDelete}, Weight: 1, DeletePolicies: []string{release.HookDeleteSucceeded}}},
+	}}
+	got, tests := rel.RunnableHooks()
+	if tests != 1 || len(got) != 1 || got[0].Object.GetName() != "m" || strings.Join(got[0].Events, ",") != release.HookPreDelete ||
+		got[0].Weight != 1 || got[0].DeletePolicies[0] != release.HookDeleteSucceeded {
+		t.Errorf("RunnableHooks = %+v, %d; want only m with pre-delete, and 1 test hook left out", got, tests)
 	}
 }

@@ -23,8 +23,6 @@ type Source struct {
 	Dir string
 }
 
-var _ manifest.Source = Source{}
-
 // Load builds the kustomization and returns its objects in kustomize's output order. A
 // missing directory, a directory without a kustomization file, a kustomization that does
 // not build and rendered objects that are not valid all return errors matching

@@ -1,4 +1,4 @@
-package deploy
+package plan
 
 import (
 	"fmt"
@@ -12,28 +12,23 @@ import (
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 )
 
-// Normalize returns copies of objs as Deploy applies them to namespace for release:
+// Normalize returns copies of objs as a deploy applies them to namespace for release:
 // namespaced objects without a namespace get it, cluster-scoped ones lose theirs, every
-// object carries the release label, and no two objects share a key. Scopes come from
-// mapper, or from CustomResourceDefinitions among objs for kinds the cluster does not
-// serve yet. objs are not modified. Errors are *InputError: the input must change.
-// Deploy and diff both use it, so they agree on what a release's objects are.
+// object carries the release label, and no two objects share a key. Scopes of kinds that
+// CustomResourceDefinitions among objs define come from those CRDs, the others from
+// mapper. objs are not modified. Errors are *InputError: the input must change.
 func Normalize(mapper meta.RESTMapper, objs []*unstructured.Unstructured, release, namespace string) ([]*unstructured.Unstructured, error) {
 	out := make([]*unstructured.Unstructured, len(objs))
 	for i, o := range objs {
 		out[i] = o.DeepCopy()
 	}
-	crdKinds := kindsDefinedBy(out)
 	scope := func(gvk schema.GroupVersionKind) (bool, error) {
 		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if meta.IsNoMatchError(err) {
+			return false, fmt.Errorf("%w: the cluster does not serve kind %q in %s; install its CRD or fix apiVersion",
+				apply.ErrUnknownKind, gvk.Kind, gvk.GroupVersion())
+		}
 		if err != nil {
-			if crd, ok := crdKinds[gvk.GroupKind()]; ok {
-				return crd, nil // defined by a CRD in this release
-			}
-			if meta.IsNoMatchError(err) {
-				return false, fmt.Errorf("%w: the cluster does not serve kind %q in %s; install its CRD or fix apiVersion",
-					apply.ErrUnknownKind, gvk.Kind, gvk.GroupVersion())
-			}
 			return false, fmt.Errorf("cannot reach the cluster to look up kind %s: %w; check --kubeconfig, --context and that the API server is up", gvk.Kind, err)
 		}
 		return m.Scope.Name() == meta.RESTScopeNameNamespace, nil
@@ -44,16 +39,32 @@ func Normalize(mapper meta.RESTMapper, objs []*unstructured.Unstructured, releas
 	if err := manifest.SetReleaseLabel(out, release); err != nil {
 		return nil, &InputError{Err: err}
 	}
-	if err := checkDuplicates(out); err != nil {
-		return nil, err
-	}
 	return out, nil
 }
 
 // DryRunnable returns those of the normalized objs that a server-side dry run can check
 // before the release creates their prerequisites: it leaves out objects of kinds defined
-// by CRDs among objs and objects in namespaces that objs create (absent from existing,
-// as returned by apply.Applier.Existing).
+// by CRDs among objs and objects in namespaces that objs create (Namespaces absent from
+// existing, as returned by apply.Applier.Existing).
 func DryRunnable(objs []*unstructured.Unstructured, existing map[manifest.Key]*metav1.ObjectMeta) []*unstructured.Unstructured {
-	return dryRunnable(objs, kindsDefinedBy(objs), existing)
+	crdKinds := manifest.DefinedScopes(objs)
+	newNamespaces := map[string]bool{}
+	for _, o := range objs {
+		if o.GetKind() == "Namespace" && o.GroupVersionKind().Group == "" {
+			if _, ok := existing[manifest.KeyOf(o)]; !ok {
+				newNamespaces[o.GetName()] = true
+			}
+		}
+	}
+	var out []*unstructured.Unstructured
+	for _, o := range objs {
+		if _, ok := crdKinds[o.GroupVersionKind().GroupKind()]; ok {
+			continue
+		}
+		if newNamespaces[o.GetNamespace()] {
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
 }
