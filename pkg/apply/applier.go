@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -17,6 +16,7 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/utils/ptr"
 
+	"github.com/shipsafe/shipsafe/internal/fanout"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 )
 
@@ -86,39 +86,22 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 	return applied, errors.Join(errs...)
 }
 
+// applyGroup applies group in parallel (fanout.Each: every failure reported) and returns
+// the server's answers, in group order.
 func (a *Applier) applyGroup(ctx context.Context, group []*unstructured.Unstructured, opts Options) ([]*unstructured.Unstructured, error) {
-	var (
-		mu      sync.Mutex
-		wg      sync.WaitGroup
-		errs    []error
-		applied = make([]*unstructured.Unstructured, len(group))
-		sem     = make(chan struct{}, a.parallelism)
-	)
-	for i, obj := range group {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			wg.Wait()
-			return compact(applied), ctx.Err()
+	applied := make([]*unstructured.Unstructured, len(group))
+	err := fanout.Each(ctx, a.parallelism, group, func(ctx context.Context, i int, obj *unstructured.Unstructured) error {
+		live, err := a.applyOne(ctx, obj, opts)
+		if err != nil {
+			return err
 		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			live, err := a.applyOne(ctx, obj, opts)
-			if err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-				return
-			}
-			applied[i] = live
-			if opts.OnApplied != nil {
-				opts.OnApplied(live)
-			}
-		}()
-	}
-	wg.Wait()
-	return compact(applied), errors.Join(errs...)
+		applied[i] = live
+		if opts.OnApplied != nil {
+			opts.OnApplied(live)
+		}
+		return nil
+	})
+	return compact(applied), err
 }
 
 func compact(objs []*unstructured.Unstructured) []*unstructured.Unstructured {

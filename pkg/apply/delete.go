@@ -3,19 +3,20 @@ package apply
 import (
 	"context"
 	"errors"
-	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/shipsafe/shipsafe/internal/fanout"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 )
 
 // Delete deletes objs in reverse apply order (workloads before their config, namespaces
 // and CRDs last), each rank in parallel, with background propagation so owned objects
-// (ReplicaSets, Pods) follow. Objects already gone are not an error. It returns the
-// objects it deleted and every error joined.
+// (ReplicaSets, Pods) follow. Objects already gone are not an error. A failure does not
+// stop the other deletes (fanout.Each). It returns the objects it deleted and every error
+// joined.
 func (a *Applier) Delete(ctx context.Context, objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
 	groups := manifest.Groups(objs)
 	var (
@@ -23,27 +24,20 @@ func (a *Applier) Delete(ctx context.Context, objs []*unstructured.Unstructured)
 		errs    []error
 	)
 	for i := len(groups) - 1; i >= 0; i-- {
-		var (
-			mu  sync.Mutex
-			wg  sync.WaitGroup
-			sem = make(chan struct{}, a.parallelism)
-		)
-		for _, obj := range groups[i] {
-			sem <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				gone, err := a.deleteOne(ctx, obj)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					errs = append(errs, err)
-				} else if gone {
-					deleted = append(deleted, obj)
-				}
-			}()
+		gone := make([]bool, len(groups[i]))
+		err := fanout.Each(ctx, a.parallelism, groups[i], func(ctx context.Context, j int, obj *unstructured.Unstructured) error {
+			var err error
+			gone[j], err = a.deleteOne(ctx, obj)
+			return err
+		})
+		for j, obj := range groups[i] {
+			if gone[j] {
+				deleted = append(deleted, obj)
+			}
 		}
-		wg.Wait()
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return deleted, errors.Join(errs...)
 }

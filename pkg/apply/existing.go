@@ -1,8 +1,12 @@
 package apply
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -10,12 +14,14 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/shipsafe/shipsafe/internal/fanout"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 )
 
 // Existing returns the metadata of those objs that exist in the cluster, keyed by
 // manifest.Key. It lists each kind once per namespace (metadata only) instead of getting
-// objects one by one, so a release of a thousand ConfigMaps costs one request. Kinds the
+// objects one by one, so a release of a thousand ConfigMaps costs one request; the lists
+// run in parallel (fanout.Each) and every failed one is reported. Kinds the
 // cluster does not serve yet (a CRD in the same release) have no existing objects.
 func (a *Applier) Existing(ctx context.Context, objs []*unstructured.Unstructured) (map[manifest.Key]*metav1.ObjectMeta, error) {
 	type scope struct {
@@ -41,33 +47,29 @@ func (a *Applier) Existing(ctx context.Context, objs []*unstructured.Unstructure
 		}
 		want[s][o.GetName()] = manifest.KeyOf(o)
 	}
+	scopes := slices.SortedFunc(maps.Keys(want), func(a, b scope) int {
+		return cmp.Or(strings.Compare(a.gvr.String(), b.gvr.String()), strings.Compare(a.namespace, b.namespace))
+	})
 	var (
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-		out  = map[manifest.Key]*metav1.ObjectMeta{}
-		errs []error
+		mu  sync.Mutex
+		out = map[manifest.Key]*metav1.ObjectMeta{}
 	)
-	for s, keys := range want {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			list, err := a.metadata.Resource(s.gvr).Namespace(s.namespace).List(ctx, metav1.ListOptions{})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("list %s in %q: %w", s.gvr.Resource, s.namespace, err))
-				return
+	err := fanout.Each(ctx, a.parallelism, scopes, func(ctx context.Context, _ int, s scope) error {
+		list, err := a.metadata.Resource(s.gvr).Namespace(s.namespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return fmt.Errorf("list %s in %q: %w", s.gvr.Resource, s.namespace, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for i := range list.Items {
+			if k, ok := want[s][list.Items[i].Name]; ok {
+				out[k] = &list.Items[i].ObjectMeta
 			}
-			for i := range list.Items {
-				if k, ok := keys[list.Items[i].Name]; ok {
-					out[k] = &list.Items[i].ObjectMeta
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return nil, errs[0]
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -2,11 +2,8 @@ package apply
 
 import (
 	"context"
-	"errors"
-	"regexp"
 	"slices"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
@@ -20,28 +17,20 @@ type Takeover struct {
 	Managers []string
 }
 
-// conflictWith matches the manager in a server-side apply conflict cause:
-// `conflict with "kubectl-scale" with subresource "scale" using apps/v1`.
-var conflictWith = regexp.MustCompile(`conflict with "([^"]+)"`)
-
-// conflicts returns the fields and managers of a server-side apply conflict error, or
+// takeover returns the fields and managers of a server-side apply conflict error, or
 // ok=false when err is not one.
-func conflicts(err error) (t Takeover, ok bool) {
-	var st apierrors.APIStatus
-	if !errors.As(err, &st) || st.Status().Reason != metav1.StatusReasonConflict || st.Status().Details == nil {
+func takeover(err error) (t Takeover, ok bool) {
+	cs, ok := Conflicts(err)
+	if !ok {
 		return Takeover{}, false
 	}
-	for _, c := range st.Status().Details.Causes {
-		m := conflictWith.FindStringSubmatch(c.Message)
-		if m == nil {
-			return Takeover{}, false
-		}
-		t.Fields = append(t.Fields, c.Field)
-		if !slices.Contains(t.Managers, m[1]) {
-			t.Managers = append(t.Managers, m[1])
+	for _, c := range cs {
+		t.Fields = append(t.Fields, c.Path)
+		if !slices.Contains(t.Managers, c.Manager) {
+			t.Managers = append(t.Managers, c.Manager)
 		}
 	}
-	return t, len(t.Fields) > 0
+	return t, true
 }
 
 // onlyHandEdits reports whether every one of managers wrote to the object only with
@@ -71,7 +60,7 @@ func onlyHandEdits(entries []metav1.ManagedFieldsEntry, managers []string) bool 
 // edits, and returns what it took back. Otherwise it returns err unchanged.
 func takeBackHandEdits(ctx context.Context, ri dynamic.ResourceInterface, name string, err error,
 	reapply func() (*unstructured.Unstructured, error)) (*Takeover, *unstructured.Unstructured, error) {
-	t, ok := conflicts(err)
+	t, ok := takeover(err)
 	if !ok {
 		return nil, nil, err
 	}

@@ -15,9 +15,9 @@ func conflictError(causes ...metav1.StatusCause) error {
 	return err
 }
 
-func TestConflicts(t *testing.T) {
+func TestTakeover(t *testing.T) {
 	t.Parallel()
-	got, ok := conflicts(conflictError(
+	got, ok := takeover(conflictError(
 		metav1.StatusCause{Type: metav1.CauseTypeFieldManagerConflict, Field: ".spec.replicas",
 			Message: `conflict with "kubectl-scale" with subresource "scale" using apps/v1`},
 		metav1.StatusCause{Type: metav1.CauseTypeFieldManagerConflict, Field: `.spec.template.spec.containers[name="app"].env[name="V"].value`,
@@ -30,15 +30,32 @@ func TestConflicts(t *testing.T) {
 		Managers: []string{"kubectl-scale", "kubectl-set"},
 	}
 	if !ok || !reflect.DeepEqual(got, want) {
-		t.Errorf("conflicts = %+v, %v; want %+v", got, ok, want)
+		t.Errorf("takeover = %+v, %v; want %+v", got, ok, want)
+	}
+}
+
+func TestConflicts(t *testing.T) {
+	t.Parallel()
+	got, ok := Conflicts(conflictError(
+		metav1.StatusCause{Field: ".spec.replicas", Message: `conflict with "kubectl-scale" with subresource "scale" using apps/v1`},
+		metav1.StatusCause{Field: ".data.x", Message: `conflict with "helm" using v1`},
+		metav1.StatusCause{Field: ".y", Message: "something else"},
+	))
+	want := []Conflict{
+		{Path: ".spec.replicas", Manager: "kubectl-scale", Subresource: "scale"},
+		{Path: ".data.x", Manager: "helm"},
+		{Path: ".y", Manager: "something else"}, // no manager named the usual way: the message
+	}
+	if !ok || !reflect.DeepEqual(got, want) {
+		t.Errorf("Conflicts = %+v, %v; want %+v", got, ok, want)
 	}
 	for name, err := range map[string]error{
-		"not an API error":   errors.New("boom"),
-		"another status":     apierrors.NewNotFound(schema.GroupResource{Resource: "deployments"}, "web"),
-		"unparsable message": conflictError(metav1.StatusCause{Field: ".x", Message: "something else"}),
+		"not an API error": errors.New("boom"),
+		"another status":   apierrors.NewNotFound(schema.GroupResource{Resource: "deployments"}, "web"),
+		"no causes":        conflictError(),
 	} {
-		if _, ok := conflicts(err); ok {
-			t.Errorf("%s: conflicts reported ok", name)
+		if _, ok := Conflicts(err); ok {
+			t.Errorf("%s: Conflicts reported ok", name)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/shipsafe/shipsafe/internal/fanout"
 	"github.com/shipsafe/shipsafe/pkg/apply"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 	"github.com/shipsafe/shipsafe/pkg/release"
@@ -60,51 +60,31 @@ func (c *Config) fetch(ctx context.Context, objs []*unstructured.Unstructured) (
 		n = DefaultParallelism
 	}
 	var (
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, n)
-		out  = make(map[manifest.Key]*unstructured.Unstructured, len(objs))
-		errs []error
+		mu  sync.Mutex
+		out = make(map[manifest.Key]*unstructured.Unstructured, len(objs))
 	)
-	for _, o := range objs {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			wg.Wait()
-			return nil, ctx.Err()
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			live, err := c.Cluster.Get(ctx, o.GroupVersionKind(), o.GetNamespace(), o.GetName())
+	err := fanout.Each(ctx, n, objs, func(ctx context.Context, _ int, o *unstructured.Unstructured) error {
+		live, err := c.Cluster.Get(ctx, o.GroupVersionKind(), o.GetNamespace(), o.GetName())
+		switch {
+		case errors.Is(err, apply.ErrUnknownKind):
+		case err != nil:
+			return fmt.Errorf("read %s: %w", manifest.KeyOf(o), err)
+		case live != nil:
 			mu.Lock()
 			defer mu.Unlock()
-			switch {
-			case errors.Is(err, apply.ErrUnknownKind):
-			case err != nil:
-				errs = append(errs, fmt.Errorf("read %s: %w", manifest.KeyOf(o), err))
-			case live != nil:
-				out[manifest.KeyOf(o)] = live
-			}
-		}()
-	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+			out[manifest.KeyOf(o)] = live
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
 // Conflict is a field the manifest sets that another field manager owns: a deploy
 // without --force-conflicts stops on it.
-type Conflict struct {
-	// Path is the field as the API server names it, e.g. ".spec.replicas".
-	Path string `json:"path"`
-	// Manager owns the field now, e.g. "kubectl-scale".
-	Manager string `json:"manager"`
-	// Subresource is the subresource the manager wrote it through, e.g. "scale".
-	Subresource string `json:"subresource,omitempty"`
-}
+type Conflict = apply.Conflict
 
 // dryRun server-side applies objs in dry-run mode as deploy would and returns the
 // server's answer for each. Unless force, objects whose apply conflicts with other field
@@ -167,24 +147,9 @@ func leaves(err error) []error {
 	return []error{err}
 }
 
-// conflictManager pulls the manager and subresource out of the API server's conflict
-// message, `conflict with "kubectl" with subresource "scale" using apps/v1`.
-var conflictManager = regexp.MustCompile(`conflict with "([^"]*)"(?: with subresource "([^"]*)")?`)
-
 // conflictsOf lists the fields and managers of a server-side apply conflict, by path.
 func conflictsOf(err error) []Conflict {
-	var st apierrors.APIStatus
-	if !errors.As(err, &st) || st.Status().Details == nil {
-		return nil
-	}
-	var out []Conflict
-	for _, c := range st.Status().Details.Causes {
-		conflict := Conflict{Path: c.Field, Manager: c.Message}
-		if sub := conflictManager.FindStringSubmatch(c.Message); sub != nil {
-			conflict.Manager, conflict.Subresource = sub[1], sub[2]
-		}
-		out = append(out, conflict)
-	}
+	out, _ := apply.Conflicts(err)
 	slices.SortFunc(out, func(a, b Conflict) int { return strings.Compare(a.Path, b.Path) })
 	return out
 }
