@@ -2,8 +2,9 @@ package cli
 
 import (
 	"fmt"
-	"log/slog"
 	"time"
+
+	"k8s.io/utils/clock"
 
 	"github.com/shipsafe/shipsafe/pkg/apply"
 	"github.com/shipsafe/shipsafe/pkg/deploy"
@@ -22,17 +23,26 @@ type trackFlags struct {
 	settle             time.Duration
 }
 
+// actionEnv is what a command that runs an action needs: the action's config, the clients
+// it is built on, and the release namespace.
+type actionEnv struct {
+	cfg     *deploy.Config
+	clients *kube.Clients
+	ns      string
+}
+
 // actionConfig builds the clients and the deploy.Config for the release namespace.
-func (a *app) actionConfig(tf trackFlags) (*deploy.Config, string, error) {
+func (a *app) actionConfig(tf trackFlags) (*actionEnv, error) {
 	clients, err := kube.FromFlags(a.flags)
 	if err != nil {
-		return nil, "", &deploy.InputError{Err: err}
+		return nil, &deploy.InputError{Err: err}
 	}
 	ns := clients.Namespace
+	holder := release.DefaultHolder()
 	cfg := &deploy.Config{
-		Clients: clients,
+		Mapper:  clients.Mapper,
+		Cluster: apply.New(clients.Dynamic, clients.Metadata, clients.Mapper, 0),
 		Store:   store.NewSecrets(clients.Typed, ns),
-		Applier: apply.New(clients.Dynamic, clients.Metadata, clients.Mapper, 0),
 		Tracker: track.New(track.Config{
 			Dynamic: clients.Dynamic,
 			Typed:   clients.Typed,
@@ -44,11 +54,11 @@ func (a *app) actionConfig(tf trackFlags) (*deploy.Config, string, error) {
 				Settle:             tf.settle,
 			},
 		}),
-		Holder: release.DefaultHolder(),
-		Clock:  time.Now,
-		Logger: slog.New(slog.DiscardHandler),
+		Locker: &deploy.LeaseLocker{Client: clients.Typed, Holder: holder},
+		Holder: holder,
+		Clock:  clock.RealClock{},
 	}
-	return cfg, ns, nil
+	return &actionEnv{cfg: cfg, clients: clients, ns: ns}, nil
 }
 
 // outputFormat validates -o.

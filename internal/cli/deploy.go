@@ -49,14 +49,13 @@ func (f *deployFlags) validate() error {
 	return outputFormat(f.output)
 }
 
-func (f *deployFlags) options(release, namespace string) deploy.Options {
+// runOptions returns the deploy.RunOptions the flags set.
+func (f *deployFlags) runOptions() deploy.RunOptions {
 	hm := f.historyMax
 	if hm == 0 {
 		hm = -1
 	}
-	return deploy.Options{
-		Release:         release,
-		Namespace:       namespace,
+	return deploy.RunOptions{
 		Timeout:         f.timeout,
 		RollbackTimeout: f.rollbackTimeout,
 		LockWait:        f.lockWait,
@@ -102,7 +101,7 @@ Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 			if _, err := src.kind(); err != nil {
 				return err
 			}
-			cfg, ns, err := a.actionConfig(df.track)
+			env, err := a.actionConfig(df.track)
 			if err != nil {
 				return err
 			}
@@ -113,7 +112,7 @@ Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 			// A chart is rendered for the release as it stands; if another deploy changes
 			// it before this one holds the lock, render again (see deploy.ErrStaleRender).
 			for attempt := 1; ; attempt++ {
-				err := a.deployOnce(cmd, cfg, &df, &src, stdin(), args[0], ns, strict)
+				err := a.deployOnce(cmd, env, &df, &src, stdin(), args[0], strict)
 				if !errors.Is(err, deploy.ErrStaleRender) || attempt == maxRenders {
 					return err
 				}
@@ -131,9 +130,9 @@ Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 const maxRenders = 3
 
 // deployOnce loads the source, lints it and deploys it as a new revision of rel.
-func (a *app) deployOnce(cmd *cobra.Command, cfg *deploy.Config, df *deployFlags, src *sourceFlags, stdin io.Reader, rel, ns string, strict bool) error {
+func (a *app) deployOnce(cmd *cobra.Command, env *actionEnv, df *deployFlags, src *sourceFlags, stdin io.Reader, rel string, strict bool) error {
 	l, err := src.load(cmd.Context(), stdin, func() (chartTarget, error) {
-		return liveTarget(cmd.Context(), cfg.Clients, rel, ns)
+		return liveTarget(cmd.Context(), env.clients, rel, env.ns)
 	})
 	if err != nil {
 		return err
@@ -141,26 +140,26 @@ func (a *app) deployOnce(cmd *cobra.Command, cfg *deploy.Config, df *deployFlags
 	for _, w := range l.warnings {
 		fmt.Fprintf(a.stderr, "Warning: %s\n", w)
 	}
-	opts := df.options(rel, ns)
-	opts.Objects = l.objects
-	opts.Hooks = l.deployHooks()
-	opts.Source = l.describe
-	opts.RenderedFor = l.rendered
-	if err := a.lintBeforeDeploy(l.objects, ns, strict, df.output == "json"); err != nil {
+	if err := a.lintBeforeDeploy(l.objects, env.ns, strict, df.output == "json"); err != nil {
 		return err
 	}
-	return a.runDeploy(cmd, cfg, df, opts, func(o deploy.Options) (*deploy.Result, error) {
-		return deploy.NewDeploy(cfg).Run(cmd.Context(), o)
+	return a.runDeploy(env, df, func(o deploy.RunOptions) (*deploy.Result, error) {
+		return deploy.NewDeploy(env.cfg).Run(cmd.Context(), deploy.DeployOptions{
+			Release: rel, Namespace: env.ns, Objects: l.objects, Hooks: l.deployHooks(),
+			RenderedFor: l.rendered, Source: l.describe, RunOptions: o,
+		})
 	})
 }
 
-// runDeploy wires events to the printer, runs the action and renders its outcome.
-func (a *app) runDeploy(cmd *cobra.Command, cfg *deploy.Config, df *deployFlags, opts deploy.Options, run func(deploy.Options) (*deploy.Result, error)) error {
-	p := newEventPrinter(a.stdout, df.output == "json", cfg.Clock())
+// runDeploy wires events to the printer, runs the action with the flags' RunOptions and
+// renders its outcome.
+func (a *app) runDeploy(env *actionEnv, df *deployFlags, run func(deploy.RunOptions) (*deploy.Result, error)) error {
+	opts := df.runOptions()
+	p := newEventPrinter(a.stdout, df.output == "json", env.cfg.Clock.Now())
 	opts.OnEvent = p.print
 	var live *liveTable
 	if df.output != "json" && isTerminal(a.stdout, a.env) {
-		live = newLiveTable(a.stdout, cfg.Clock())
+		live = newLiveTable(a.stdout, env.cfg.Clock.Now())
 		opts.OnEvent = live.print
 	}
 	opts.Stop = a.stop
@@ -180,7 +179,7 @@ func (a *app) runDeploy(cmd *cobra.Command, cfg *deploy.Config, df *deployFlags,
 			*deploy.Result
 			// APIRequests counts every request this command sent to the API server.
 			APIRequests int64 `json:"apiRequests"`
-		}{res, cfg.Clients.Requests()})
+		}{res, env.clients.Requests()})
 	}
 	p.summary(res.Tracked)
 	if res.Recovered > 0 {

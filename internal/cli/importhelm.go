@@ -28,12 +28,14 @@ release afterwards.`,
 			if err := df.validate(); err != nil {
 				return err
 			}
-			cfg, ns, err := a.actionConfig(df.track)
+			env, err := a.actionConfig(df.track)
 			if err != nil {
 				return err
 			}
-			return a.runDeploy(cmd, cfg, &df, df.options(args[0], ns), func(o deploy.Options) (*deploy.Result, error) {
-				return deploy.NewImport(cfg).Run(cmd.Context(), deploy.ImportOptions{Options: o, Read: readHelmRelease(cfg.Clients, ns, args[0])})
+			return a.runDeploy(env, &df, func(o deploy.RunOptions) (*deploy.Result, error) {
+				return deploy.NewImport(env.cfg).Run(cmd.Context(), deploy.ImportOptions{
+					Release: args[0], Namespace: env.ns, Read: readHelmRelease(env.clients, env.ns, args[0]), RunOptions: o,
+				})
 			})
 		},
 	}

@@ -50,9 +50,9 @@ func viewOf(r *release.Revision) *revisionView {
 
 // readConfig validates -o and builds the action config for a command that waits for
 // nothing (read commands and uninstall).
-func (a *app) readConfig(output string) (*deploy.Config, string, error) {
+func (a *app) readConfig(output string) (*actionEnv, error) {
 	if err := outputFormat(output); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	return a.actionConfig(trackFlags{})
 }
@@ -72,11 +72,11 @@ func (a *app) historyCommand() *cobra.Command {
 		Short: "List a release's revisions with their status and reasons",
 		Args:  exactArgs(1, "one release name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, ns, err := a.readConfig(output)
+			env, err := a.readConfig(output)
 			if err != nil {
 				return err
 			}
-			revs, err := deploy.History(cmd.Context(), cfg, args[0], ns)
+			revs, err := deploy.History(cmd.Context(), env.cfg, args[0], env.ns)
 			if err != nil {
 				return err
 			}
@@ -102,20 +102,20 @@ func (a *app) statusCommand() *cobra.Command {
 		Short: "Show the deployed and the latest revision of a release",
 		Args:  exactArgs(1, "one release name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, ns, err := a.readConfig(output)
+			env, err := a.readConfig(output)
 			if err != nil {
 				return err
 			}
-			st, err := deploy.Status(cmd.Context(), cfg, args[0], ns)
+			st, err := deploy.Status(cmd.Context(), env.cfg, args[0], env.ns)
 			if err != nil {
 				return err
 			}
 			if output == "json" {
 				return json.NewEncoder(a.stdout).Encode(map[string]any{
-					"release": st.Release, "namespace": ns, "deployed": viewOf(st.Deployed), "latest": viewOf(st.Latest),
+					"release": st.Release, "namespace": env.ns, "deployed": viewOf(st.Deployed), "latest": viewOf(st.Latest),
 				})
 			}
-			printStatus(a.stdout, ns, st)
+			printStatus(a.stdout, env.ns, st)
 			return nil
 		},
 	}
@@ -202,13 +202,13 @@ objects are gone; one that fails is reported (exit 3) but the release is uninsta
 --no-hooks runs none.`,
 		Args: exactArgs(1, "one release name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, ns, err := a.readConfig(output)
+			env, err := a.readConfig(output)
 			if err != nil {
 				return err
 			}
-			p := newEventPrinter(a.stdout, output == "json", cfg.Clock())
-			res, err := deploy.NewUninstall(cfg).Run(cmd.Context(), deploy.UninstallOptions{
-				Release: args[0], Namespace: ns, Purge: purge, LockWait: lockWait,
+			p := newEventPrinter(a.stdout, output == "json", env.cfg.Clock.Now())
+			res, err := deploy.NewUninstall(env.cfg).Run(cmd.Context(), deploy.UninstallOptions{
+				Release: args[0], Namespace: env.ns, Purge: purge, LockWait: lockWait,
 				NoHooks: noHooks, HookTimeout: hookTimeout, OnEvent: p.print,
 			})
 			if err != nil {

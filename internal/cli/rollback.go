@@ -41,14 +41,14 @@ Exit codes as for deploy.`,
 				}
 				to = n
 			}
-			cfg, ns, err := a.actionConfig(df.track)
+			env, err := a.actionConfig(df.track)
 			if err != nil {
 				return err
 			}
-			opts := df.options(args[0], ns)
-			opts.NoHooks = noHooks
-			return a.runDeploy(cmd, cfg, &df, opts, func(o deploy.Options) (*deploy.Result, error) {
-				return deploy.NewRollback(cfg).Run(cmd.Context(), to, o)
+			return a.runDeploy(env, &df, func(o deploy.RunOptions) (*deploy.Result, error) {
+				return deploy.NewRollback(env.cfg).Run(cmd.Context(), deploy.RollbackOptions{
+					Release: args[0], Namespace: env.ns, To: to, NoHooks: noHooks, RunOptions: o,
+				})
 			})
 		},
 	}

@@ -2,17 +2,54 @@ package deploy
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/utils/clock"
 
 	"github.com/shipsafe/shipsafe/pkg/apply"
-	"github.com/shipsafe/shipsafe/pkg/kube"
-	"github.com/shipsafe/shipsafe/pkg/release"
+	"github.com/shipsafe/shipsafe/pkg/manifest"
 	"github.com/shipsafe/shipsafe/pkg/release/store"
 	"github.com/shipsafe/shipsafe/pkg/track"
 )
+
+// Applier applies objects with server-side apply, or validates them with a server-side
+// dry run (apply.Options.DryRun); *apply.Applier implements it.
+type Applier interface {
+	// Apply applies objs in dependency order and returns the server's answers; errors
+	// are *apply.Error values, joined.
+	Apply(ctx context.Context, objs []*unstructured.Unstructured, opts apply.Options) ([]*unstructured.Unstructured, error)
+	// DropManagers removes the managedFields entries of managers from the live objs that
+	// shipsafe manages (the ownership transfer of an import).
+	DropManagers(ctx context.Context, objs []*unstructured.Unstructured, managers []string) error
+}
+
+// Deleter deletes objects; *apply.Applier implements it.
+type Deleter interface {
+	// Delete deletes objs (those already gone are no error) and returns those it deleted
+	// and every failure joined.
+	Delete(ctx context.Context, objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, error)
+}
+
+// Reader reads live objects; *apply.Applier implements it.
+type Reader interface {
+	// Get returns the live object, or (nil, nil) when it does not exist.
+	Get(ctx context.Context, gvk schema.GroupVersionKind, namespace, name string) (*unstructured.Unstructured, error)
+	// Existing returns the metadata of those objs that exist, by key.
+	Existing(ctx context.Context, objs []*unstructured.Unstructured) (map[manifest.Key]*metav1.ObjectMeta, error)
+}
+
+// Cluster is the cluster as the actions read and change it.
+type Cluster interface {
+	Applier
+	Deleter
+	Reader
+}
+
+var _ Cluster = (*apply.Applier)(nil)
 
 // Tracker waits until objects are ready or one fails; *track.Tracker implements it.
 type Tracker interface {
@@ -21,37 +58,30 @@ type Tracker interface {
 
 var _ Tracker = (*track.Tracker)(nil)
 
-// Config holds what every action needs.
+// Config holds what every action needs. Every field but Clock is required.
 type Config struct {
-	Clients *kube.Clients
-	// Store keeps release records; a store.Secrets in the release namespace in production.
-	Store   store.Store
-	Applier *apply.Applier
+	// Mapper resolves kinds and their scope (kube.Clients.Mapper).
+	Mapper meta.RESTMapper
+	// Cluster applies, deletes and reads objects: an *apply.Applier in production.
+	Cluster Cluster
+	// Store keeps release records: a store.Secrets in the release namespace in production.
+	Store store.Store
+	// Tracker waits for applied objects to become ready: a *track.Tracker in production.
 	Tracker Tracker
-	// Holder identifies this process in locks and records (release.DefaultHolder()).
+	// Locker takes the release lock: a LeaseLocker in production.
+	Locker Locker
+	// Holder identifies this process in records (release.DefaultHolder()); the Locker
+	// names it in the lock.
 	Holder string
-	// LockTTL is how long the release lock outlives its holder's last renewal.
-	LockTTL time.Duration
-	Clock   func() time.Time
-	Logger  *slog.Logger
+	// Clock gives the time of records and events (nil: the real clock).
+	Clock clock.PassiveClock
 }
 
 func (c *Config) now() time.Time {
 	if c.Clock != nil {
-		return c.Clock()
+		return c.Clock.Now()
 	}
 	return time.Now()
-}
-
-func (c *Config) logger() *slog.Logger {
-	if c.Logger != nil {
-		return c.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
-func (c *Config) locker(namespace, name string) *release.Locker {
-	return release.NewLocker(c.Clients.Typed, namespace, name, c.Holder, release.LockOptions{TTL: c.LockTTL, Clock: c.Clock})
 }
 
 // recordTimeout bounds a record write made after the caller's context ended.
@@ -60,5 +90,5 @@ const recordTimeout = 30 * time.Second
 // detached returns a context that outlives ctx's cancellation, with its own deadline:
 // record writes and rollbacks must finish even after a signal.
 func detached(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), d)
+	return withTimeout(context.WithoutCancel(ctx), d)
 }

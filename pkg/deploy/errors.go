@@ -60,7 +60,7 @@ func stoppedBeforeChange(ctx context.Context, rel string, err error) error {
 	if ctx.Err() == nil || errors.Is(err, release.ErrLocked) {
 		return err
 	}
-	return &FailedError{Release: rel, Reason: interruption(ctx, ctx, 0, "preparing the deploy"), Restored: true}
+	return &FailedError{Release: rel, Reason: interruption(ctx, "preparing the deploy"), Restored: true}
 }
 
 // ErrStaleRender means the release changed between rendering its chart and taking its

@@ -40,6 +40,10 @@ type emitter struct {
 	clock func() time.Time
 }
 
+func newEmitter(fn func(Event), clock func() time.Time) *emitter {
+	return &emitter{fn: fn, clock: clock}
+}
+
 func (e *emitter) emit(ev Event) {
 	if e.fn == nil {
 		return
@@ -53,5 +57,8 @@ func (e *emitter) emit(ev Event) {
 }
 
 func (e *emitter) step(msg string) { e.emit(Event{Kind: Step, Message: msg}) }
+
+// warn reports what the user should know, such as a failure the action does not return.
+func (e *emitter) warn(msg string) { e.emit(Event{Kind: Warning, Message: msg}) }
 
 func (e *emitter) track(t track.Event) { e.emit(Event{Time: t.Time, Kind: Tracking, Track: &t}) }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -16,9 +15,6 @@ import (
 	"github.com/shipsafe/shipsafe/pkg/plan"
 	"github.com/shipsafe/shipsafe/pkg/release"
 )
-
-// hookPollInterval is how often a deleted hook is checked for being gone.
-const hookPollInterval = 250 * time.Millisecond
 
 // Hooks (release.Hook) run at moments of a deploy, rollback or uninstall instead of being
 // among the release's objects, as Helm's hooks do. Each runs alone, in order of Weight
@@ -68,7 +64,7 @@ func checkHooks(hooks []release.Hook) error {
 // defaulted and release label set like the release's objects, no hook sharing a key with
 // an object or another hook, ownership checked, and hooks that do not exist yet validated
 // with a server-side dry run. Errors are InputErrors: nothing has changed.
-func (d *Deploy) prepareHooks(ctx context.Context, opts *Options) error {
+func (d *Deploy) prepareHooks(ctx context.Context, opts *spec) error {
 	if len(opts.Hooks) == 0 {
 		return nil
 	}
@@ -81,7 +77,7 @@ func (d *Deploy) prepareHooks(ctx context.Context, opts *Options) error {
 	}
 	// Normalized together, so a hook of a kind a CRD of the release defines, or a hook
 	// with the key of an object, is seen as such.
-	norm, err := plan.Normalize(d.cfg.Clients.Mapper, all, opts.Release, opts.Namespace)
+	norm, err := plan.Normalize(d.cfg.Mapper, all, opts.Release, opts.Namespace)
 	if err != nil {
 		return err
 	}
@@ -94,7 +90,7 @@ func (d *Deploy) prepareHooks(ctx context.Context, opts *Options) error {
 	if err := checkHooks(prepared); err != nil {
 		return err
 	}
-	existing, err := d.cfg.Applier.Existing(ctx, hookObjs)
+	existing, err := d.cfg.Cluster.Existing(ctx, hookObjs)
 	if err != nil {
 		return &InputError{Err: fmt.Errorf("read the cluster: %w; check the cluster is reachable and you may list these kinds", err)}
 	}
@@ -111,7 +107,7 @@ func (d *Deploy) prepareHooks(ctx context.Context, opts *Options) error {
 			fresh = append(fresh, o)
 		}
 	}
-	if _, err := d.cfg.Applier.Apply(ctx, fresh, apply.Options{DryRun: true, Force: opts.ForceConflicts}); err != nil {
+	if _, err := d.cfg.Cluster.Apply(ctx, fresh, apply.Options{DryRun: true, Force: opts.ForceConflicts}); err != nil {
 		return &InputError{Err: fmt.Errorf("validation of hooks (server-side dry run) failed, nothing was changed:\n%w", err)}
 	}
 	opts.Hooks = prepared
@@ -145,132 +141,4 @@ func hookEvents(rollback, install bool) (pre, post string) {
 		return release.HookPreInstall, release.HookPostInstall
 	}
 	return release.HookPreUpgrade, release.HookPostUpgrade
-}
-
-// runHooks runs the hooks of event one by one, each created and tracked until ready,
-// within opts.Timeout for them all. On the first failure it applies the delete policies
-// as Helm does (the failed hook with hook-failed, those that succeeded before it with
-// hook-succeeded) and returns why; on success it deletes, last first, those with
-// hook-succeeded.
-func (d *Deploy) runHooks(ctx context.Context, event string, opts *Options, ev *emitter) *failure {
-	hooks := hooksFor(opts.Hooks, event)
-	if len(hooks) == 0 {
-		return nil
-	}
-	if opts.NoHooks {
-		ev.step(fmt.Sprintf("not running %d %s hooks", len(hooks), event))
-		return nil
-	}
-	ev.step(fmt.Sprintf("running %d %s hooks", len(hooks), event))
-	wctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-	defer cancel()
-	for i, h := range hooks {
-		if f := d.runHook(ctx, wctx, event, h, opts, ev); f != nil {
-			if h.Policy(release.HookDeleteFailed) {
-				d.deleteHooks(ctx, []release.Hook{h}, ev)
-			}
-			d.deleteHooks(ctx, succeededToDelete(hooks[:i]), ev)
-			return f
-		}
-	}
-	d.deleteHooks(ctx, succeededToDelete(hooks), ev)
-	return nil
-}
-
-// runHook replaces, creates and tracks one hook. parent is the deploy's context, work
-// the hooks' (with their timeout).
-func (d *Deploy) runHook(parent, work context.Context, event string, h release.Hook, opts *Options, ev *emitter) *failure {
-	name := h.String()
-	fail := func(detail string, evidence []string) *failure {
-		return &failure{reason: interruption(parent, work, opts.Timeout, fmt.Sprintf("%s hook %s: %s", event, name, detail)), evidence: evidence}
-	}
-	live, err := d.cfg.Applier.Get(work, h.Object.GroupVersionKind(), h.Object.GetNamespace(), h.Object.GetName())
-	if err != nil {
-		return fail(err.Error(), nil)
-	}
-	if live != nil {
-		if !h.Policy(release.HookBeforeCreation) {
-			return fail(fmt.Sprintf("it exists already (left by an earlier run) and its hook-delete-policy lacks %s; delete it or add that policy",
-				release.HookBeforeCreation), nil)
-		}
-		if err := d.deleteAndWait(work, h, ev); err != nil {
-			return fail(fmt.Sprintf("delete the previous instance: %v", err), nil)
-		}
-	}
-	ev.step(fmt.Sprintf("%s hook %s (weight %d)", event, name, h.Weight))
-	applied, err := d.cfg.Applier.Apply(work, []*unstructured.Unstructured{h.Object}, apply.Options{
-		Force: opts.ForceConflicts,
-		OnApplied: func(o *unstructured.Unstructured) {
-			ev.emit(Event{Kind: Applied, Object: manifest.KeyOf(o).String()})
-		},
-	})
-	if err != nil {
-		return fail(fmt.Sprintf("create: %v", err), nil)
-	}
-	res, err := d.cfg.Tracker.Run(work, asApplied([]*unstructured.Unstructured{h.Object}, applied), ev.track)
-	switch {
-	case err != nil:
-		return fail(notReady(res, err), res.Evidence)
-	case res.Failed:
-		return fail(fmt.Sprintf("%s: %s", res.Reason, res.Message), res.Evidence)
-	}
-	return nil
-}
-
-// deleteAndWait deletes the live instance of h and waits until it is gone, so that the
-// new one is not confused with it.
-func (d *Deploy) deleteAndWait(ctx context.Context, h release.Hook, ev *emitter) error {
-	deleted, err := d.cfg.Applier.Delete(ctx, []*unstructured.Unstructured{h.Object})
-	for _, o := range deleted {
-		ev.emit(Event{Kind: Deleted, Object: manifest.KeyOf(o).String(), Message: "previous hook instance (" + release.HookBeforeCreation + ")"})
-	}
-	if err != nil {
-		return err
-	}
-	t := time.NewTicker(hookPollInterval)
-	defer t.Stop()
-	for {
-		live, err := d.cfg.Applier.Get(ctx, h.Object.GroupVersionKind(), h.Object.GetNamespace(), h.Object.GetName())
-		if err != nil {
-			return err
-		}
-		if live == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("still there (finalizers?): %w", ctx.Err())
-		case <-t.C:
-		}
-	}
-}
-
-// succeededToDelete returns, last first, the hooks whose policy deletes them on success.
-func succeededToDelete(hooks []release.Hook) []release.Hook {
-	var out []release.Hook
-	for i := len(hooks) - 1; i >= 0; i-- {
-		if hooks[i].Policy(release.HookDeleteSucceeded) {
-			out = append(out, hooks[i])
-		}
-	}
-	return out
-}
-
-// deleteHooks deletes hooks by their policy, in order, under its own short deadline so
-// that it happens even after a signal. A failed delete is a warning: the hook has run.
-func (d *Deploy) deleteHooks(ctx context.Context, hooks []release.Hook, ev *emitter) {
-	if len(hooks) == 0 {
-		return
-	}
-	dctx, cancel := detached(ctx, recordTimeout)
-	defer cancel()
-	for _, h := range hooks {
-		deleted, err := d.cfg.Applier.Delete(dctx, []*unstructured.Unstructured{h.Object})
-		for _, o := range deleted {
-			ev.emit(Event{Kind: Deleted, Object: manifest.KeyOf(o).String(), Message: "hook, by its hook-delete-policy"})
-		}
-		if err != nil {
-			ev.emit(Event{Kind: Warning, Message: fmt.Sprintf("delete hook %s by its hook-delete-policy: %v; delete it by hand", h, err)})
-		}
-	}
 }

@@ -26,14 +26,15 @@ type Imported struct {
 
 // ImportOptions are the inputs of Import.
 type ImportOptions struct {
-	// Options are those of the deploy that takes the release over; its Objects, Hooks,
-	// Source and Description are ignored (Read's are used), and Adopt and ForceConflicts
-	// are always on.
-	Options
+	Release   string
+	Namespace string
 	// Read loads the release to import (package helmrelease reads Helm's). It is called
 	// after the release is found to have no shipsafe history; an error that is an
 	// *InputError means the release is not there to import.
 	Read func(ctx context.Context) (*Imported, error)
+	// RunOptions are those of the deploy that takes the release over; Adopt and
+	// ForceConflicts are always on.
+	RunOptions
 }
 
 // Import takes over a release that Helm deployed: the objects of Helm's last deployed
@@ -64,22 +65,24 @@ func (i *Import) Run(ctx context.Context, opts ImportOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := opts.Options
-	d.Objects = rel.Objects
-	d.Adopt = true
-	d.ForceConflicts = true
-	d.TakeOverFrom = []string{"helm"}
-	d.Source = fmt.Sprintf("helm release %s revision %d (%s)", rel.Name, rel.Revision, rel.Chart)
-	d.Description = fmt.Sprintf("import from Helm revision %d", rel.Revision)
-	d.Hooks, d.NoHooks = rel.Hooks, true
+	run := opts.RunOptions
+	run.Adopt, run.ForceConflicts = true, true
+	s := spec{
+		DeployOptions: DeployOptions{
+			Release: opts.Release, Namespace: opts.Namespace, Objects: rel.Objects, Hooks: rel.Hooks,
+			Source: fmt.Sprintf("helm release %s revision %d (%s)", rel.Name, rel.Revision, rel.Chart), RunOptions: run,
+		},
+		description:  fmt.Sprintf("import from Helm revision %d", rel.Revision),
+		noHooks:      true,
+		takeOverFrom: []string{"helm"},
+	}
 	if n := len(rel.Hooks) + rel.TestHooks; n > 0 {
 		msg := fmt.Sprintf("Helm release %q has %d hooks: %d recorded for rollback and uninstall, not run now (they ran when Helm deployed)",
 			rel.Name, n, len(rel.Hooks))
 		if rel.TestHooks > 0 {
 			msg += fmt.Sprintf("; %d test hooks left out (shipsafe runs no tests)", rel.TestHooks)
 		}
-		ev := &emitter{fn: opts.OnEvent, clock: i.cfg.now}
-		ev.emit(Event{Kind: Warning, Message: msg})
+		newEmitter(opts.OnEvent, i.cfg.now).warn(msg)
 	}
-	return NewDeploy(i.cfg).Run(ctx, d)
+	return NewDeploy(i.cfg).run(ctx, s)
 }

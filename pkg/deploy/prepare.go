@@ -13,22 +13,22 @@ import (
 // prepare copies the objects, defaults their namespace, labels them with the release,
 // checks ownership against what exists, and validates them with a server-side dry-run
 // apply. Any error is an InputError: nothing in the cluster has changed.
-func (d *Deploy) prepare(ctx context.Context, opts *Options) ([]*unstructured.Unstructured, error) {
+func (d *Deploy) prepare(ctx context.Context, opts *spec) ([]*unstructured.Unstructured, error) {
 	if len(opts.Objects) == 0 {
 		return nil, inputErrorf("release %q: no objects to deploy; pass manifests with -f FILE|DIR|-", opts.Release)
 	}
-	objs, err := plan.Normalize(d.cfg.Clients.Mapper, opts.Objects, opts.Release, opts.Namespace)
+	objs, err := plan.Normalize(d.cfg.Mapper, opts.Objects, opts.Release, opts.Namespace)
 	if err != nil {
 		return nil, err
 	}
-	existing, err := d.cfg.Applier.Existing(ctx, objs)
+	existing, err := d.cfg.Cluster.Existing(ctx, objs)
 	if err != nil {
 		return nil, &InputError{Err: fmt.Errorf("read the cluster: %w; check the cluster is reachable and you may list these kinds", err)}
 	}
 	if err := plan.CheckOwnership(objs, existing, opts.Release, opts.Adopt); err != nil {
 		return nil, err
 	}
-	if _, err := d.cfg.Applier.Apply(ctx, plan.DryRunnable(objs, existing), apply.Options{DryRun: true, Force: opts.ForceConflicts}); err != nil {
+	if _, err := d.cfg.Cluster.Apply(ctx, plan.DryRunnable(objs, existing), apply.Options{DryRun: true, Force: opts.ForceConflicts}); err != nil {
 		return nil, &InputError{Err: fmt.Errorf("validation (server-side dry run) failed, nothing was changed:\n%w", err)}
 	}
 	if err := d.prepareHooks(ctx, opts); err != nil {

@@ -16,11 +16,11 @@ type Rollback struct {
 // NewRollback returns the rollback action.
 func NewRollback(cfg *Config) *Rollback { return &Rollback{cfg: cfg} }
 
-// Run rolls opts.Release back to revision to; to == 0 means the last revision that was
-// deployed before the current one. opts.Objects and opts.Hooks are ignored: the
-// target's are used, and its pre-rollback and post-rollback hooks run (unless
-// opts.NoHooks), as Helm's rollback runs them.
-func (r *Rollback) Run(ctx context.Context, to int, opts Options) (*Result, error) {
+// Run rolls opts.Release back to revision opts.To (0: the last revision that was deployed
+// before the current one). The target's objects and hooks are deployed, and its
+// pre-rollback and post-rollback hooks run (unless opts.NoHooks), as Helm's rollback
+// runs them.
+func (r *Rollback) Run(ctx context.Context, opts RollbackOptions) (*Result, error) {
 	revs, err := r.cfg.Store.History(ctx, opts.Release)
 	if err != nil {
 		return nil, fmt.Errorf("read history of %q: %w", opts.Release, err)
@@ -28,16 +28,19 @@ func (r *Rollback) Run(ctx context.Context, to int, opts Options) (*Result, erro
 	if len(revs) == 0 {
 		return nil, inputErrorf("release %q not found in namespace %q; check the name and -n", opts.Release, opts.Namespace)
 	}
-	target, err := rollbackTarget(revs, to)
+	target, err := rollbackTarget(revs, opts.To)
 	if err != nil {
 		return nil, err
 	}
-	opts.Objects = target.Objects
-	opts.Hooks = target.Hooks
-	opts.rollback = true
-	opts.Source = target.Source
-	opts.Description = fmt.Sprintf("rollback to %d", target.Number)
-	return NewDeploy(r.cfg).Run(ctx, opts)
+	return NewDeploy(r.cfg).run(ctx, spec{
+		DeployOptions: DeployOptions{
+			Release: opts.Release, Namespace: opts.Namespace, Objects: target.Objects, Hooks: target.Hooks,
+			Source: target.Source, RunOptions: opts.RunOptions,
+		},
+		description: fmt.Sprintf("rollback to %d", target.Number),
+		rollback:    true,
+		noHooks:     opts.NoHooks,
+	})
 }
 
 // rollbackTarget picks the revision to roll back to.

@@ -46,7 +46,7 @@ func NewUninstall(cfg *Config) *Uninstall { return &Uninstall{cfg: cfg} }
 // before anything is deleted. Its post-delete hooks run after the objects are gone: one
 // that fails is reported, but the release is recorded as uninstalled, as Helm does.
 func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallResult, error) {
-	ev := &emitter{fn: opts.OnEvent, clock: u.cfg.now}
+	ev := newEmitter(opts.OnEvent, u.cfg.now)
 	revs, err := u.cfg.Store.History(ctx, opts.Release)
 	if err != nil {
 		return nil, fmt.Errorf("read history of %q: %w", opts.Release, err)
@@ -54,15 +54,11 @@ func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallR
 	if len(revs) == 0 {
 		return nil, inputErrorf("release %q not found in namespace %q; see `shipsafe list -A`", opts.Release, opts.Namespace)
 	}
-	lock, err := u.cfg.locker(opts.Namespace, opts.Release).Acquire(ctx, opts.LockWait)
+	lock, err := u.cfg.Locker.Acquire(ctx, opts.Namespace, opts.Release, opts.LockWait)
 	if err != nil {
 		return nil, fmt.Errorf("lock release %q: %w", opts.Release, err)
 	}
-	defer func() {
-		rctx, cancel := detached(ctx, recordTimeout)
-		defer cancel()
-		_ = lock.Release(rctx)
-	}()
+	defer releaseLock(ctx, lock, opts.Release, ev)
 
 	// A revision still uninstalling is one whose uninstall failed part way: retrying
 	// must delete its objects too.
@@ -82,13 +78,13 @@ func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallR
 			objs = append(objs, o)
 		}
 	}
-	runner, hookOpts := NewDeploy(u.cfg), u.hookOptions(current, opts)
+	hooks := u.hookRunner(current, opts, ev)
 	if current != nil {
 		for _, o := range current.Objects {
 			add(o)
 		}
 		if current.Status == release.StatusDeployed {
-			if f := runner.runHooks(ctx, release.HookPreDelete, hookOpts, ev); f != nil {
+			if f := hooks.run(ctx, release.HookPreDelete); f != nil {
 				return nil, fmt.Errorf("uninstall %q stopped before deleting anything: %s; fix the hook and run uninstall again, or pass --no-hooks%s",
 					opts.Release, f.reason, f.evidenceLines())
 			}
@@ -111,7 +107,7 @@ func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallR
 	ev.step(fmt.Sprintf("deleting %d objects of release %q", len(objs), opts.Release))
 	rctx, cancel := detached(ctx, DefaultRollbackTimeout)
 	defer cancel()
-	deleted, err := u.cfg.Applier.Delete(rctx, objs)
+	deleted, err := u.cfg.Cluster.Delete(rctx, objs)
 	res := &UninstallResult{Release: opts.Release}
 	for _, o := range deleted {
 		name := manifest.KeyOf(o).String()
@@ -122,7 +118,7 @@ func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallR
 		return res, fmt.Errorf("uninstall %q: %w; run uninstall again to retry", opts.Release, err)
 	}
 	var hookErr error
-	if f := runner.runHooks(ctx, release.HookPostDelete, hookOpts, ev); f != nil {
+	if f := hooks.run(ctx, release.HookPostDelete); f != nil {
 		hookErr = fmt.Errorf("release %q is uninstalled, but %s; do by hand what the hook was to do%s", opts.Release, f.reason, f.evidenceLines())
 	}
 	if err := u.record(rctx, revs, current, opts.Purge); err != nil {
@@ -154,15 +150,16 @@ func (u *Uninstall) record(ctx context.Context, revs []*release.Revision, curren
 	return nil
 }
 
-// hookOptions returns the Options that run the delete hooks of current (none without
-// current).
-func (u *Uninstall) hookOptions(current *release.Revision, opts UninstallOptions) *Options {
-	o := &Options{Release: opts.Release, Namespace: opts.Namespace, NoHooks: opts.NoHooks, Timeout: opts.HookTimeout}
+// hookRunner returns the runner of current's delete hooks (none without current).
+func (u *Uninstall) hookRunner(current *release.Revision, opts UninstallOptions, ev *emitter) *hookRunner {
+	r := &hookRunner{cfg: u.cfg, ev: ev, skip: opts.NoHooks, timeout: opts.HookTimeout}
 	if current != nil {
-		o.Hooks = current.Hooks
+		r.hooks = current.Hooks
 	}
-	o.setDefaults()
-	return o
+	if r.timeout <= 0 {
+		r.timeout = DefaultTimeout
+	}
+	return r
 }
 
 // lastUninstalling returns the highest-numbered revision whose uninstall did not finish,

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	coordinationclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
+	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 )
 
@@ -29,8 +30,8 @@ type LockOptions struct {
 	// shorter than TTL.
 	RenewEvery time.Duration
 	// Clock gives the current time for lease timestamps and expiry decisions; default
-	// time.Now. Waiting itself uses real timers.
-	Clock func() time.Time
+	// the real clock. Waiting itself uses real timers.
+	Clock clock.PassiveClock
 }
 
 // Locker takes the lock of one release: a coordination.k8s.io/v1 Lease named
@@ -62,9 +63,9 @@ func NewLocker(client kubernetes.Interface, namespace, release, holder string, o
 	if renew == 0 {
 		renew = ttl / 3
 	}
-	clock := opts.Clock
-	if clock == nil {
-		clock = time.Now
+	now := time.Now
+	if opts.Clock != nil {
+		now = opts.Clock.Now
 	}
 	return &Locker{
 		leases:     client.CoordinationV1().Leases(namespace),
@@ -73,7 +74,7 @@ func NewLocker(client kubernetes.Interface, namespace, release, holder string, o
 		holder:     holder,
 		ttl:        ttl,
 		renewEvery: renew,
-		clock:      clock,
+		clock:      now,
 	}
 }
 

@@ -1,0 +1,129 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/shipsafe/shipsafe/pkg/apply"
+	"github.com/shipsafe/shipsafe/pkg/manifest"
+	"github.com/shipsafe/shipsafe/pkg/track"
+)
+
+// failure says why a revision did not become ready.
+type failure struct {
+	reason   string
+	evidence []string
+}
+
+// evidenceLines returns the evidence as indented lines after a newline, or "".
+func (f *failure) evidenceLines() string {
+	if len(f.evidence) == 0 {
+		return ""
+	}
+	return "\n  " + strings.Join(f.evidence, "\n  ")
+}
+
+// timeoutError is the cause of a context whose own deadline passed (--timeout).
+type timeoutError struct{ after time.Duration }
+
+func (e *timeoutError) Error() string { return fmt.Sprintf("timed out after %s", e.after) }
+
+// withTimeout is context.WithTimeout whose cause, once the deadline passes, says so: a
+// *timeoutError, which interruption tells from a signal or a lost lock.
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d, &timeoutError{after: d})
+}
+
+// interruption names why work under ctx stopped: its timeout, a signal (the context
+// cancelled), another cause such as a lost lock, or, when ctx is not done, detail alone.
+func interruption(ctx context.Context, detail string) string {
+	if ctx.Err() == nil {
+		return detail
+	}
+	cause := context.Cause(ctx)
+	var timeout *timeoutError
+	switch {
+	case errors.As(cause, &timeout):
+		return fmt.Sprintf("%v: %s", timeout, detail)
+	case errors.Is(cause, context.Canceled):
+		return "interrupted (signal or cancelled) while " + detail
+	}
+	return fmt.Sprintf("interrupted (%v) while %s", cause, detail)
+}
+
+// applyAndTrack applies objs and waits until they are ready, within s.Timeout.
+func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstructured, s *spec, ev *emitter) (track.Result, *failure) {
+	wctx, cancel := withTimeout(ctx, s.Timeout)
+	defer cancel()
+	applied, err := d.cfg.Cluster.Apply(wctx, objs, apply.Options{
+		Force: s.ForceConflicts,
+		OnApplied: func(o *unstructured.Unstructured) {
+			ev.emit(Event{Kind: Applied, Object: manifest.KeyOf(o).String()})
+		},
+		OnTakeover: func(k manifest.Key, took apply.Takeover) {
+			ev.emit(Event{Kind: Warning, Object: k.String(), Message: fmt.Sprintf(
+				"%s: took back %s, changed by hand by %s", k, strings.Join(took.Fields, ", "), strings.Join(took.Managers, ", "))})
+		},
+	})
+	if err != nil {
+		return track.Result{}, &failure{reason: interruption(wctx, fmt.Sprintf("apply: %v", err))}
+	}
+	if len(s.takeOverFrom) > 0 {
+		if err := d.cfg.Cluster.DropManagers(wctx, objs, s.takeOverFrom); err != nil {
+			return track.Result{}, &failure{reason: interruption(wctx, fmt.Sprintf("take ownership: %v", err))}
+		}
+	}
+	ev.step(fmt.Sprintf("waiting for %d objects to be ready (timeout %s)", len(objs), s.Timeout))
+	res, err := d.cfg.Tracker.Run(wctx, asApplied(objs, applied), ev.track)
+	switch {
+	case err != nil:
+		return res, &failure{reason: interruption(wctx, notReady(res, err)), evidence: res.Evidence}
+	case res.Failed:
+		return res, &failure{reason: fmt.Sprintf("%s: %s: %s", res.Object, res.Reason, res.Message), evidence: res.Evidence}
+	}
+	return res, nil
+}
+
+// asApplied returns objs in their order, each replaced by the object the server answered
+// its apply with, when there is one: that copy carries the generation and resourceVersion
+// the apply produced, by which tracking can tell an older cached copy from it.
+func asApplied(objs, applied []*unstructured.Unstructured) []*unstructured.Unstructured {
+	live := manifest.Index(applied)
+	out := make([]*unstructured.Unstructured, len(objs))
+	for i, o := range objs {
+		out[i] = o
+		if l, ok := live[manifest.KeyOf(o)]; ok {
+			out[i] = l
+		}
+	}
+	return out
+}
+
+// notReady describes the objects that were not ready when tracking stopped.
+func notReady(res track.Result, err error) string {
+	nr := res.NotReady()
+	if len(nr) == 0 {
+		return fmt.Sprintf("waiting: %v", err)
+	}
+	s := "waiting for "
+	for i, o := range nr {
+		if i == 3 {
+			s += fmt.Sprintf(" and %d more", len(nr)-3)
+			break
+		}
+		if i > 0 {
+			s += "; "
+		}
+		if o.Status.Phase == "" {
+			s += fmt.Sprintf("%s (not observed yet)", o.Ref)
+			continue
+		}
+		s += fmt.Sprintf("%s (%s %s)", o.Ref, o.Status.Phase, o.Status.Message)
+	}
+	return s
+}

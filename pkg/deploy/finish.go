@@ -1,0 +1,94 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/shipsafe/shipsafe/pkg/manifest"
+	"github.com/shipsafe/shipsafe/pkg/plan"
+	"github.com/shipsafe/shipsafe/pkg/release"
+	"github.com/shipsafe/shipsafe/pkg/release/store"
+)
+
+// prune deletes objects of the last deployed revision that the new one no longer has,
+// and those that failed revisions since then created and left behind (plan.Prune).
+// A failed prune is a warning: the new revision is deployed and ready.
+func (d *Deploy) prune(ctx context.Context, revs []*release.Revision, last *release.Revision, objs []*unstructured.Unstructured, ev *emitter) []string {
+	left, err := leftovers(ctx, d.cfg, revs, last)
+	if err != nil {
+		ev.warn(fmt.Sprintf("prune: %v; deploy again to retry", err))
+	}
+	gone := plan.Prune(last, left, objs)
+	if len(gone) == 0 {
+		return nil
+	}
+	deleted, err := d.cfg.Cluster.Delete(ctx, gone)
+	var names []string
+	for _, o := range deleted {
+		name := manifest.KeyOf(o).String()
+		names = append(names, name)
+		ev.emit(Event{Kind: Pruned, Object: name})
+	}
+	if err != nil {
+		ev.warn(fmt.Sprintf("prune: %v; delete those objects by hand or deploy again", err))
+	}
+	return names
+}
+
+// leftovers returns the objects that failed revisions newer than last (every failed
+// revision when last is nil) created and left in place and that still carry the
+// release's label (plan.LeftBehind, plan.Leftovers): prune and uninstall delete them.
+func leftovers(ctx context.Context, cfg *Config, revs []*release.Revision, last *release.Revision) ([]*unstructured.Unstructured, error) {
+	shells := plan.LeftBehind(revs, last)
+	if len(shells) == 0 {
+		return nil, nil
+	}
+	existing, err := cfg.Cluster.Existing(ctx, shells)
+	if err != nil {
+		return nil, fmt.Errorf("look for objects failed revisions left: %w", err)
+	}
+	return plan.Leftovers(shells, existing, revs[0].Release), nil
+}
+
+// markDeployed records rev as deployed and the previous deployed revision as
+// superseded, then trims history; a failed trim is a Warning event.
+func (d *Deploy) markDeployed(ctx context.Context, opts *RunOptions, rev, last *release.Revision, ev *emitter) error {
+	rctx, cancel := detached(ctx, recordTimeout)
+	defer cancel()
+	now := d.cfg.now()
+	if err := rev.Transition(release.StatusDeployed, now); err != nil {
+		return err
+	}
+	if err := d.cfg.Store.Update(rctx, rev); err != nil {
+		return fmt.Errorf("record revision %d of %q as deployed: %w; the objects are deployed and ready, "+
+			"but the next deploy will treat this revision as interrupted", rev.Number, rev.Release, err)
+	}
+	if last != nil {
+		if err := last.Transition(release.StatusSuperseded, now); err == nil {
+			if err := d.cfg.Store.Update(rctx, last); err != nil {
+				return fmt.Errorf("record revision %d of %q as superseded: %w", last.Number, last.Release, err)
+			}
+		}
+	}
+	if opts.HistoryMax > 0 {
+		if _, err := store.Prune(rctx, d.cfg.Store, rev.Release, opts.HistoryMax); err != nil {
+			ev.warn(fmt.Sprintf("trim the history of %q to %d revisions: %v; the next deploy trims it again", rev.Release, opts.HistoryMax, err))
+		}
+	}
+	return nil
+}
+
+// record moves rev to status and writes it, even after ctx was cancelled.
+func (d *Deploy) record(ctx context.Context, rev *release.Revision, status release.Status) error {
+	rctx, cancel := detached(ctx, recordTimeout)
+	defer cancel()
+	if err := rev.Transition(status, d.cfg.now()); err != nil {
+		return err
+	}
+	if err := d.cfg.Store.Update(rctx, rev); err != nil {
+		return fmt.Errorf("record revision %d of %q as %s: %w", rev.Number, rev.Release, status, err)
+	}
+	return nil
+}

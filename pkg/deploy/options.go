@@ -1,0 +1,126 @@
+package deploy
+
+import (
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/shipsafe/shipsafe/pkg/release"
+)
+
+// Defaults of RunOptions.
+const (
+	DefaultTimeout         = 5 * time.Minute
+	DefaultRollbackTimeout = 2 * time.Minute
+	DefaultHistoryMax      = 10
+)
+
+// RunOptions say how an action that deploys a new revision (Deploy, Rollback, Import)
+// runs: its time limits, what it may take over, and what happens when it fails.
+type RunOptions struct {
+	// Timeout bounds applying and waiting for readiness, and the hooks of each event.
+	Timeout time.Duration
+	// RollbackTimeout bounds the automatic rollback, which runs even after a signal.
+	RollbackTimeout time.Duration
+	// LockWait is how long to wait for another deploy of the release to finish.
+	LockWait time.Duration
+	// NoRollback leaves a failed revision in place instead of rolling back.
+	NoRollback bool
+	// ForceConflicts takes fields other field managers own.
+	ForceConflicts bool
+	// Adopt takes over existing objects not managed by this release.
+	Adopt bool
+	// HistoryMax is how many revisions to keep (0 = DefaultHistoryMax, <0 = all).
+	HistoryMax int
+	// Stop, when closed (a second signal), ends any wait of the rollback at once; the
+	// record is still written.
+	Stop <-chan struct{}
+	// OnEvent receives progress; it is called from one goroutine at a time.
+	OnEvent func(Event)
+}
+
+func (o *RunOptions) setDefaults() {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.RollbackTimeout <= 0 {
+		o.RollbackTimeout = DefaultRollbackTimeout
+	}
+	if o.HistoryMax == 0 {
+		o.HistoryMax = DefaultHistoryMax
+	}
+}
+
+// DeployOptions are the inputs of Deploy.
+type DeployOptions struct {
+	Release   string
+	Namespace string
+	Objects   []*unstructured.Unstructured
+	// Hooks run before (pre-install, pre-upgrade) and after (post-install, post-upgrade)
+	// Objects are applied and ready; see release.Hook. The revision records them, so that
+	// a rollback to it runs its rollback hooks and an uninstall its delete hooks.
+	Hooks []release.Hook
+	// RenderedFor, for a chart, is the release state its templates saw. Once the lock is
+	// held, Run checks it against the history and returns ErrStaleRender, having changed
+	// nothing, when another deploy got in between.
+	RenderedFor *RenderedFor
+	// Source describes where the objects came from, for history ("-f k8s/").
+	Source string
+	RunOptions
+}
+
+// RollbackOptions are the inputs of Rollback.
+type RollbackOptions struct {
+	Release   string
+	Namespace string
+	// To is the revision to go back to; 0 means the last revision deployed before the
+	// current one.
+	To int
+	// NoHooks runs none of the target revision's pre-rollback and post-rollback hooks.
+	NoHooks bool
+	RunOptions
+}
+
+// spec is one new revision for Deploy.run to deploy: DeployOptions plus what only
+// Rollback and Import set.
+type spec struct {
+	DeployOptions
+	// description is one line for history; "install" or "upgrade" when empty.
+	description string
+	// rollback runs the *-rollback hooks instead of *-install or *-upgrade.
+	rollback bool
+	// noHooks runs none of the hooks; they are still recorded.
+	noHooks bool
+	// takeOverFrom names field managers (Helm's "helm") whose managedFields entries are
+	// removed after applying, so shipsafe owns the fields alone.
+	takeOverFrom []string
+}
+
+// RenderedFor is what a chart's templates were told of the release: .Release.Revision and
+// .Release.IsUpgrade.
+type RenderedFor struct {
+	Revision int
+	Upgrade  bool
+}
+
+// checkRendered returns ErrStaleRender when the history revs no longer is what the
+// objects were rendered for (nil when they were not rendered for a history).
+func checkRendered(rendered *RenderedFor, revs []*release.Revision) error {
+	if rendered == nil {
+		return nil
+	}
+	now := RenderedFor{Revision: release.NextNumber(revs), Upgrade: release.LastDeployed(revs) != nil}
+	if *rendered == now {
+		return nil
+	}
+	return fmt.Errorf("%w: it was rendered as revision %d (%s), but the release is now at revision %d (%s)",
+		ErrStaleRender, rendered.Revision, installOrUpgrade(rendered.Upgrade), now.Revision, installOrUpgrade(now.Upgrade))
+}
+
+func installOrUpgrade(upgrade bool) string {
+	if upgrade {
+		return "upgrade"
+	}
+	return "install"
+}
