@@ -1,0 +1,192 @@
+package deploytest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/shipsafe/shipsafe/pkg/apply"
+	"github.com/shipsafe/shipsafe/pkg/deploy"
+	"github.com/shipsafe/shipsafe/pkg/manifest"
+)
+
+var _ deploy.Cluster = (*Cluster)(nil)
+
+// Cluster is a fake deploy.Cluster: a map of live objects by key. Apply stores copies
+// (a dry run stores nothing), Delete removes them, Get and Existing read them.
+type Cluster struct {
+	// ApplyFunc, when set, replaces Apply.
+	ApplyFunc func(ctx context.Context, objs []*unstructured.Unstructured, opts apply.Options) ([]*unstructured.Unstructured, error)
+	// DeleteFunc, when set, replaces Delete.
+	DeleteFunc func(ctx context.Context, objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, error)
+	// GetFunc, when set, replaces Get.
+	GetFunc func(ctx context.Context, gvk schema.GroupVersionKind, namespace, name string) (*unstructured.Unstructured, error)
+	// ExistingFunc, when set, replaces Existing.
+	ExistingFunc func(ctx context.Context, objs []*unstructured.Unstructured) (map[manifest.Key]*metav1.ObjectMeta, error)
+	// DropManagersFunc, when set, replaces DropManagers (which otherwise does nothing).
+	DropManagersFunc func(ctx context.Context, objs []*unstructured.Unstructured, managers []string) error
+
+	mu      sync.Mutex
+	objects map[manifest.Key]*unstructured.Unstructured
+	version int
+	applied []manifest.Key
+	deleted []manifest.Key
+}
+
+// NewCluster returns a fake cluster holding copies of objs.
+func NewCluster(objs ...*unstructured.Unstructured) *Cluster {
+	c := &Cluster{objects: map[manifest.Key]*unstructured.Unstructured{}}
+	for _, o := range objs {
+		c.Put(o)
+	}
+	return c
+}
+
+// Put stores a copy of obj as live, as someone else's change would.
+func (c *Cluster) Put(obj *unstructured.Unstructured) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.put(obj)
+}
+
+func (c *Cluster) put(obj *unstructured.Unstructured) *unstructured.Unstructured {
+	c.version++
+	live := obj.DeepCopy()
+	live.SetResourceVersion(strconv.Itoa(c.version))
+	c.objects[manifest.KeyOf(obj)] = live
+	return live.DeepCopy()
+}
+
+// Objects returns the keys of the live objects, sorted.
+func (c *Cluster) Objects() []manifest.Key {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	keys := make([]manifest.Key, 0, len(c.objects))
+	for k := range c.objects {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b manifest.Key) int {
+		if a.String() < b.String() {
+			return -1
+		}
+		if a.String() > b.String() {
+			return 1
+		}
+		return 0
+	})
+	return keys
+}
+
+// Live returns a copy of the live object with key k, or nil.
+func (c *Cluster) Live(k manifest.Key) *unstructured.Unstructured {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if o, ok := c.objects[k]; ok {
+		return o.DeepCopy()
+	}
+	return nil
+}
+
+// Applied returns the keys of every object applied (not dry-run), in order, repeats kept.
+func (c *Cluster) Applied() []manifest.Key {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.applied)
+}
+
+// Deleted returns the keys of every object deleted, in order.
+func (c *Cluster) Deleted() []manifest.Key {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.deleted)
+}
+
+// Apply stores copies of objs, in manifest.Groups order, and calls opts.OnApplied for
+// each; a dry run stores nothing. It fails with ctx's error once ctx is done.
+func (c *Cluster) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts apply.Options) ([]*unstructured.Unstructured, error) {
+	if c.ApplyFunc != nil {
+		return c.ApplyFunc(ctx, objs, opts)
+	}
+	var out []*unstructured.Unstructured
+	for _, group := range manifest.Groups(objs) {
+		for _, o := range group {
+			if err := ctx.Err(); err != nil {
+				return out, &apply.Error{Key: manifest.KeyOf(o), Op: "apply", Err: err}
+			}
+			if opts.DryRun {
+				out = append(out, o.DeepCopy())
+				continue
+			}
+			c.mu.Lock()
+			live := c.put(o)
+			c.applied = append(c.applied, manifest.KeyOf(o))
+			c.mu.Unlock()
+			out = append(out, live)
+			if opts.OnApplied != nil {
+				opts.OnApplied(live)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Delete removes objs and returns those that existed.
+func (c *Cluster) Delete(ctx context.Context, objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+	if c.DeleteFunc != nil {
+		return c.DeleteFunc(ctx, objs)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*unstructured.Unstructured
+	for _, o := range objs {
+		k := manifest.KeyOf(o)
+		if _, ok := c.objects[k]; ok {
+			delete(c.objects, k)
+			c.deleted = append(c.deleted, k)
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+// Get returns a copy of the live object, or (nil, nil).
+func (c *Cluster) Get(ctx context.Context, gvk schema.GroupVersionKind, namespace, name string) (*unstructured.Unstructured, error) {
+	if c.GetFunc != nil {
+		return c.GetFunc(ctx, gvk, namespace, name)
+	}
+	return c.Live(manifest.Key{Group: gvk.Group, Kind: gvk.Kind, Namespace: namespace, Name: name}), nil
+}
+
+// Existing returns the metadata of those objs that are live.
+func (c *Cluster) Existing(ctx context.Context, objs []*unstructured.Unstructured) (map[manifest.Key]*metav1.ObjectMeta, error) {
+	if c.ExistingFunc != nil {
+		return c.ExistingFunc(ctx, objs)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("list existing objects: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[manifest.Key]*metav1.ObjectMeta{}
+	for _, o := range objs {
+		k := manifest.KeyOf(o)
+		if live, ok := c.objects[k]; ok {
+			out[k] = &metav1.ObjectMeta{Name: live.GetName(), Namespace: live.GetNamespace(), Labels: live.GetLabels(), UID: live.GetUID()}
+		}
+	}
+	return out, nil
+}
+
+// DropManagers does nothing unless DropManagersFunc is set.
+func (c *Cluster) DropManagers(ctx context.Context, objs []*unstructured.Unstructured, managers []string) error {
+	if c.DropManagersFunc != nil {
+		return c.DropManagersFunc(ctx, objs, managers)
+	}
+	return nil
+}
