@@ -24,6 +24,7 @@ type deployFlags struct {
 	historyMax      int
 	output          string
 	track           trackFlags
+	verify          verifyFlags
 }
 
 func (f *deployFlags) bind(cmd *cobra.Command) {
@@ -40,6 +41,7 @@ func (f *deployFlags) bind(cmd *cobra.Command) {
 	fs.DurationVar(&f.track.readyGrace, "ready-grace", 10*time.Second, "extra time past a readiness probe's own budget before a not-ready pod fails the deploy")
 	fs.DurationVar(&f.track.unschedulableGrace, "unschedulable-grace", 15*time.Second, "how long a pod may stay unschedulable before it fails the deploy (a pod a node autoscaler is adding a node for waits until --timeout)")
 	fs.DurationVar(&f.track.settle, "settle", health.DefaultSettle, "how long a container without a readiness probe must run before it counts as ready")
+	f.verify.bind(cmd)
 }
 
 func (f *deployFlags) validate() error {
@@ -91,6 +93,12 @@ its pre-rollback/post-rollback hooks, and 'shipsafe uninstall' its pre-delete/po
 hooks; the automatic rollback of a failed deploy runs none. Test hooks are refused; leave
 them out knowingly with --skip-hooks test.
 
+A Verification object (apiVersion shipsafe.io/v1alpha1) among the sources is read, not
+applied: once every object is ready its checks (HTTP through the API server's service
+proxy, PromQL queries, Jobs) run for its window while the revision is still pending, and
+a failed check fails the deploy like any failure (rolled back, exit 1; exit 3 with
+--rollback never). The revision records it: a rollback to it runs the same checks.
+
 Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 3 failed and not restored; 4 locked by another deploy.`,
 		Args: exactArgs(1, "one release name"),
@@ -140,13 +148,16 @@ func (a *app) deployOnce(cmd *cobra.Command, env *actionEnv, df *deployFlags, sr
 	for _, w := range l.warnings {
 		fmt.Fprintf(a.stderr, "Warning: %s\n", w)
 	}
+	if err := df.verify.validate(l.verification); err != nil {
+		return err
+	}
 	if err := a.lintBeforeDeploy(l.objects, env.ns, strict, df.output == "json"); err != nil {
 		return err
 	}
 	return a.runDeploy(env, df, func(o deploy.RunOptions) (*deploy.Result, error) {
 		return deploy.NewDeploy(env.cfg).Run(cmd.Context(), deploy.DeployOptions{
 			Release: rel, Namespace: env.ns, Objects: l.objects, Hooks: l.deployHooks(),
-			RenderedFor: l.rendered, Source: l.describe, RunOptions: o,
+			RenderedFor: l.rendered, Source: l.describe, Verification: l.verification, RunOptions: o,
 		})
 	})
 }
@@ -163,6 +174,7 @@ func (a *app) runDeploy(env *actionEnv, df *deployFlags, run func(deploy.RunOpti
 		opts.OnEvent = live.print
 	}
 	opts.Stop = a.stop
+	env.cfg.Verifier = df.verify.runner(env)
 	res, err := run(opts)
 	if live != nil {
 		live.flush()
@@ -182,6 +194,11 @@ func (a *app) runDeploy(env *actionEnv, df *deployFlags, run func(deploy.RunOpti
 		}{res, env.clients.Requests()})
 	}
 	p.summary(res.Tracked)
+	if res.Verified != nil {
+		for _, l := range res.Verified.Summary() {
+			fmt.Fprintf(a.stdout, "  verified %s\n", l)
+		}
+	}
 	if res.Recovered > 0 {
 		fmt.Fprintf(a.stdout, "recovered interrupted revision %d first\n", res.Recovered)
 	}

@@ -76,6 +76,7 @@ failure, timeout or signal. Release records and locks live in the cluster.`,
 		a.diffCommand(),
 		a.driftCommand(),
 		a.importHelmCommand(),
+		a.verifyCommand(),
 		a.versionCommand(),
 	)
 	return root

@@ -95,11 +95,26 @@ type loaded struct {
 	describe string
 	// rendered is, for a chart, the release state its templates saw.
 	rendered *deploy.RenderedFor
+	// verification is the source's Verification object (nil: none); see splitVerification.
+	verification *unstructured.Unstructured
 }
 
-// load reads the source. Bad input is a *deploy.InputError (exit 2). target is called
-// only for a chart, to learn the release and cluster it renders for.
+// load reads the source and takes its Verification out of its objects (it is read,
+// never applied). Bad input is a *deploy.InputError (exit 2). target is called only for
+// a chart, to learn the release and cluster it renders for.
 func (s *sourceFlags) load(ctx context.Context, stdin io.Reader, target func() (chartTarget, error)) (*loaded, error) {
+	l, err := s.loadObjects(ctx, stdin, target)
+	if err != nil {
+		return nil, err
+	}
+	if l.objects, l.verification, err = splitVerification(l.objects); err != nil {
+		return nil, &deploy.InputError{Err: err}
+	}
+	return l, nil
+}
+
+// loadObjects reads the source's objects and hooks.
+func (s *sourceFlags) loadObjects(ctx context.Context, stdin io.Reader, target func() (chartTarget, error)) (*loaded, error) {
 	kind, err := s.kind()
 	if err != nil {
 		return nil, err

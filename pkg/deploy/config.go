@@ -70,6 +70,9 @@ type Config struct {
 	Tracker Tracker
 	// Locker takes the release lock: a LeaseLocker in production.
 	Locker Locker
+	// Verifier runs a revision's verification checks after it is ready: a
+	// *verify.Runner in production (nil: a revision with checks fails).
+	Verifier Verifier
 	// Holder identifies this process in records (release.DefaultHolder()); the Locker
 	// names it in the lock.
 	Holder string

@@ -11,6 +11,7 @@ import (
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 	"github.com/shipsafe/shipsafe/pkg/release"
 	"github.com/shipsafe/shipsafe/pkg/track"
+	"github.com/shipsafe/shipsafe/pkg/verify"
 )
 
 // Result is the outcome of a successful Deploy.
@@ -19,6 +20,8 @@ type Result struct {
 	Revision int            `json:"revision"`
 	Status   release.Status `json:"status"`
 	Tracked  track.Result   `json:"tracked"`
+	// Verified is the verdict of the revision's checks (nil: it has none).
+	Verified *verify.Verdict `json:"verified,omitempty"`
 	// Recovered names an interrupted revision this deploy found and restored first.
 	Recovered int           `json:"recovered,omitempty"`
 	Pruned    []string      `json:"pruned,omitempty"`
@@ -104,6 +107,10 @@ func (d *Deploy) run(ctx context.Context, s spec) (*Result, error) {
 	if failure == nil {
 		failure = hooks.run(ctx, post)
 	}
+	var verdict *verify.Verdict
+	if failure == nil {
+		verdict, failure = verifyRevision(ctx, d.cfg, rev, start, ev)
+	}
 	if failure != nil {
 		return nil, d.fail(ctx, &s.RunOptions, rev, last, failure, ev)
 	}
@@ -112,7 +119,7 @@ func (d *Deploy) run(ctx context.Context, s spec) (*Result, error) {
 		return nil, err
 	}
 	return &Result{
-		Release: s.Release, Revision: rev.Number, Status: rev.Status, Tracked: tracked,
+		Release: s.Release, Revision: rev.Number, Status: rev.Status, Tracked: tracked, Verified: verdict,
 		Recovered: recovered, Pruned: pruned, Duration: d.cfg.now().Sub(start),
 	}, nil
 }
@@ -137,16 +144,17 @@ func (d *Deploy) recordPending(ctx context.Context, s *spec, objs []*unstructure
 		return nil, stoppedBeforeChange(ctx, s.Release, fmt.Errorf("list existing objects: %w", err))
 	}
 	rev := &release.Revision{
-		Release:     s.Release,
-		Namespace:   s.Namespace,
-		Number:      release.NextNumber(revs),
-		Status:      release.StatusPending,
-		Objects:     objs,
-		Hooks:       s.Hooks,
-		Source:      s.Source,
-		Holder:      d.cfg.Holder,
-		StartedAt:   d.cfg.now(),
-		Description: s.description,
+		Release:      s.Release,
+		Namespace:    s.Namespace,
+		Number:       release.NextNumber(revs),
+		Status:       release.StatusPending,
+		Objects:      objs,
+		Hooks:        s.Hooks,
+		Verification: s.Verification,
+		Source:       s.Source,
+		Holder:       d.cfg.Holder,
+		StartedAt:    d.cfg.now(),
+		Description:  s.description,
 	}
 	if rev.Description == "" {
 		rev.Description = "upgrade"

@@ -67,6 +67,11 @@ type DeployOptions struct {
 	RenderedFor *RenderedFor
 	// Source describes where the objects came from, for history ("-f k8s/").
 	Source string
+	// Verification is the release's Verification object (package verify), read from its
+	// sources and never applied: its checks run after the objects are ready and the
+	// post- hooks ran, while the revision is still pending, and a failed verdict fails
+	// the deploy. The revision records it, so a rollback to it runs the same checks.
+	Verification *unstructured.Unstructured
 	RunOptions
 }
 

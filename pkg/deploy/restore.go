@@ -101,6 +101,26 @@ func (d *Deploy) restore(ctx context.Context, opts *RunOptions, rev, last *relea
 		return false, fmt.Errorf("revision %d failed too: %s: %s: %s", last.Number, res.Object, res.Reason, res.Message)
 	}
 	ev.step(fmt.Sprintf("rolled back to revision %d: all objects ready", last.Number))
+	return d.verifyRestored(ctx, rctx, rev, last, ev)
+}
+
+// verifyRestored runs the checks of the revision a restore went back to, with the
+// baseline before rev began. After a signal it skips them, saying so: a cancelled CI job
+// has seconds to finish, and the target passed its checks when it was deployed. A
+// target that fails them leaves the release not restored: a person must act.
+func (d *Deploy) verifyRestored(parent, rctx context.Context, rev, last *release.Revision, ev *emitter) (bool, error) {
+	if last.Verification == nil {
+		return true, nil
+	}
+	if parent.Err() != nil {
+		ev.emit(Event{Kind: Warning, Message: fmt.Sprintf("verification of revision %d skipped: the rollback follows a signal", last.Number)})
+		return true, nil
+	}
+	target := last.DeepCopy()
+	target.Namespace = rev.Namespace
+	if _, f := verifyRevision(rctx, d.cfg, target, rev.StartedAt, ev); f != nil {
+		return false, fmt.Errorf("revision %d is ready again but failed its own verification: %s%s", last.Number, f.reason, f.evidenceLines())
+	}
 	return true, nil
 }
 

@@ -19,7 +19,7 @@ func NewRollback(cfg *Config) *Rollback { return &Rollback{cfg: cfg} }
 // Run rolls opts.Release back to revision opts.To (0: the last revision that was deployed
 // before the current one). The target's objects and hooks are deployed, and its
 // pre-rollback and post-rollback hooks run (unless opts.NoHooks), as Helm's rollback
-// runs them.
+// runs them; the target's verification checks judge the result.
 func (r *Rollback) Run(ctx context.Context, opts RollbackOptions) (*Result, error) {
 	revs, err := r.cfg.Store.History(ctx, opts.Release)
 	if err != nil {
@@ -35,7 +35,7 @@ func (r *Rollback) Run(ctx context.Context, opts RollbackOptions) (*Result, erro
 	return NewDeploy(r.cfg).run(ctx, spec{
 		DeployOptions: DeployOptions{
 			Release: opts.Release, Namespace: opts.Namespace, Objects: target.Objects, Hooks: target.Hooks,
-			Source: target.Source, RunOptions: opts.RunOptions,
+			Source: target.Source, Verification: target.Verification, RunOptions: opts.RunOptions,
 		},
 		description: fmt.Sprintf("rollback to %d", target.Number),
 		rollback:    true,

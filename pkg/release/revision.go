@@ -24,6 +24,10 @@ type Revision struct {
 	// that a later rollback to it runs its rollback hooks and an uninstall its delete
 	// hooks. They are not among Objects: they are never applied or pruned as such.
 	Hooks []Hook `json:"hooks,omitempty"`
+	// Verification is the release's Verification object (package verify), read from its
+	// sources and never applied: the checks run after this revision is ready, and again
+	// when a later rollback returns to it.
+	Verification *unstructured.Unstructured `json:"verification,omitempty"`
 	// Created lists the objects this revision newly creates (absent before it). It is
 	// written while the revision is pending, before anything is applied, so that the
 	// cleanup of a failed or interrupted revision works even after the deployer is killed.
@@ -74,6 +78,9 @@ func (r *Revision) DeepCopy() *Revision {
 		for i, h := range r.Hooks {
 			c.Hooks[i] = h.DeepCopy()
 		}
+	}
+	if r.Verification != nil {
+		c.Verification = r.Verification.DeepCopy()
 	}
 	if r.Created != nil {
 		c.Created = append([]ObjectRef(nil), r.Created...)

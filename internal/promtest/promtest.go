@@ -1,0 +1,191 @@
+// Package promtest runs a real Prometheus for tests: Debian's prometheus package
+// (installed with apt-get when missing), listening on 127.0.0.1 only, scraping every 2 s
+// the pods of one test namespace that carry the annotation prometheus.io/scrape: "true"
+// (found by Kubernetes service discovery with the test cluster's kubeconfig, scraped at
+// their pod IPs on port 8080). It is stopped when the test ends; nothing is left running.
+package promtest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ScrapeInterval is how often the test Prometheus scrapes.
+const ScrapeInterval = 2 * time.Second
+
+// Server is one running Prometheus.
+type Server struct {
+	// URL is its address, http://127.0.0.1:PORT.
+	URL string
+
+	cmd  *exec.Cmd
+	done chan struct{}
+	once sync.Once
+	log  string
+}
+
+var installOnce sync.Once
+
+// binary returns the prometheus binary, installing Debian's package if it is missing.
+func binary(t testing.TB) string {
+	t.Helper()
+	installOnce.Do(func() {
+		if _, err := exec.LookPath("prometheus"); err == nil {
+			return
+		}
+		// A package that starts its service on install must not start it here: the
+		// test runs its own, on loopback. policy-rc.d (exit 101) forbids starts, as in
+		// container images; it is removed again if this created it.
+		const policy = "/usr/sbin/policy-rc.d"
+		if _, err := os.Stat(policy); os.IsNotExist(err) {
+			if err := os.WriteFile(policy, []byte("#!/bin/sh\nexit 101\n"), 0o755); err == nil {
+				defer os.Remove(policy)
+			}
+		}
+		cmd := exec.Command("apt-get", "install", "-y", "--no-install-recommends", "prometheus")
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Logf("apt-get install prometheus: %v\n%s", err, out)
+		}
+	})
+	path, err := exec.LookPath("prometheus")
+	if err != nil {
+		t.Fatalf("this test needs Prometheus: install Debian's package (apt-get install prometheus): %v", err)
+	}
+	return path
+}
+
+// Start runs Prometheus scraping namespace's annotated pods through the cluster of
+// kubeconfig, waits until it is ready, and stops it when the test ends.
+func Start(t testing.TB, kubeconfig, namespace string) *Server {
+	t.Helper()
+	bin := binary(t)
+	dir := t.TempDir()
+	port, err := freePort()
+	if err != nil {
+		t.Fatalf("find a free port for Prometheus: %v", err)
+	}
+	cfgPath := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfgPath, []byte(config(kubeconfig, namespace)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{}), log: filepath.Join(dir, "prometheus.log")}
+	logf, err := os.Create(s.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd = exec.Command(bin,
+		"--config.file="+cfgPath,
+		"--storage.tsdb.path="+filepath.Join(dir, "data"),
+		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port),
+		"--storage.tsdb.retention.time=1h",
+		"--log.level=warn",
+	)
+	s.cmd.Stdout, s.cmd.Stderr = logf, logf
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start Prometheus: %v", err)
+	}
+	go func() {
+		_ = s.cmd.Wait()
+		logf.Close()
+		close(s.done)
+	}()
+	t.Cleanup(s.Stop)
+	if err := s.waitReady(30 * time.Second); err != nil {
+		s.Stop()
+		b, _ := os.ReadFile(s.log)
+		t.Fatalf("Prometheus not ready: %v\n%s", err, b)
+	}
+	return s
+}
+
+// Stop ends Prometheus (SIGTERM, then SIGKILL after 10 s) and waits for it to exit. It
+// may be called more than once.
+func (s *Server) Stop() {
+	s.once.Do(func() {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(10 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.done
+		}
+	})
+}
+
+func (s *Server) waitReady(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/-/ready", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-s.done:
+			return fmt.Errorf("it exited")
+		case <-ctx.Done():
+			return fmt.Errorf("after %s: %v", timeout, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// config is the Prometheus configuration: Kubernetes pod discovery in one namespace.
+func config(kubeconfig, namespace string) string {
+	return strings.NewReplacer("KUBECONFIG", kubeconfig, "NAMESPACE", namespace, "INTERVAL", ScrapeInterval.String()).Replace(`
+global:
+  scrape_interval: INTERVAL
+  scrape_timeout: 1s
+  evaluation_interval: INTERVAL
+scrape_configs:
+- job_name: pods
+  kubernetes_sd_configs:
+  - role: pod
+    kubeconfig_file: KUBECONFIG
+    namespaces:
+      names: [NAMESPACE]
+  relabel_configs:
+  - source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape]
+    regex: "true"
+    action: keep
+  - source_labels: [__meta_kubernetes_pod_phase]
+    regex: Running
+    action: keep
+  - source_labels: [__meta_kubernetes_pod_ip]
+    regex: (.+)
+    target_label: __address__
+    replacement: $1:8080
+  - source_labels: [__meta_kubernetes_namespace]
+    target_label: namespace
+  - source_labels: [__meta_kubernetes_pod_name]
+    target_label: pod
+  - source_labels: [__meta_kubernetes_pod_label_app]
+    target_label: app
+`)
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

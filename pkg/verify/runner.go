@@ -1,0 +1,201 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+)
+
+// Runner runs a Spec's checks against a cluster and Prometheus.
+type Runner struct {
+	// Typed reaches Services through the API server's proxy and runs Jobs.
+	Typed kubernetes.Interface
+	// PrometheusURL, when set, is the Prometheus of every prometheus check (the
+	// --prometheus-url flag); otherwise a check's url, then the spec's, is used.
+	PrometheusURL string
+	Clock         func() time.Time
+}
+
+// Request is one verification: a Spec for a revision of a release.
+type Request struct {
+	Spec      *Spec
+	Release   string
+	Namespace string
+	Revision  int
+	// Since is when the deploy began; a relative threshold's baseline is the window
+	// before it.
+	Since time.Time
+	// OnSample, if set, receives every sample as it is taken, from one goroutine at a time.
+	OnSample func(Sample)
+}
+
+// prober takes one sample of a check.
+type prober interface {
+	// query names what is sampled: a PromQL query, a URL path, a Job.
+	query() string
+	probe(ctx context.Context) Sample
+}
+
+func (r *Runner) now() time.Time {
+	if r.Clock != nil {
+		return r.Clock()
+	}
+	return time.Now()
+}
+
+// Run waits Spec.InitialDelay, then samples every periodic check (http, prometheus) at
+// once and then every
+// Spec.Interval until Spec.For has passed, and runs every job check once, until the
+// window ends and every Job finished, or a check fails (the rest are then stopped).
+// Cancelling ctx ends the window early with an interrupted, failed Verdict. An error
+// means the checks could not be set up (a Prometheus URL missing); nothing ran.
+func (r *Runner) Run(ctx context.Context, req Request) (*Verdict, error) {
+	spec := req.Spec
+	probers := make([]prober, len(spec.Checks))
+	tallies := make([]*tally, len(spec.Checks))
+	for i, c := range spec.Checks {
+		p, err := r.proberFor(req, c)
+		if err != nil {
+			return nil, fmt.Errorf("check %s: %w", c.Name, err)
+		}
+		probers[i] = p
+		tallies[i] = newTally(c, p.query())
+	}
+	// Baselines are read before the window starts: they describe the previous version.
+	for i, p := range probers {
+		if pp, ok := p.(*promProber); ok && pp.check.BaselineFactor > 0 {
+			pp.loadBaseline(ctx, req.Since, baselineWindow(spec))
+			tallies[i].res.Baseline, tallies[i].res.BaselineNote = pp.baseline, pp.baselineNote
+		}
+	}
+
+	if spec.InitialDelay > 0 {
+		t := time.NewTimer(spec.InitialDelay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+	}
+	verdict := Verdict{Start: r.now(), Window: spec.For, Interval: spec.Interval}
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	type indexed struct {
+		i int
+		s Sample
+	}
+	samples := make(chan indexed)
+	var wg sync.WaitGroup
+	for i, p := range probers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			emit := func(s Sample) bool {
+				if wctx.Err() != nil {
+					return false // a sample cut short by the window's end is no evidence
+				}
+				select {
+				case samples <- indexed{i, s}:
+					return true
+				case <-wctx.Done():
+					return false
+				}
+			}
+			if spec.Checks[i].Job != nil {
+				emit(p.probe(wctx))
+				return
+			}
+			r.sampleEvery(wctx, verdict.Start, spec, p, emit)
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(samples)
+	}()
+	for is := range samples {
+		if req.OnSample != nil {
+			req.OnSample(is.s)
+		}
+		if tallies[is.i].add(is.s) {
+			stop() // one failed check fails the window: stop the others
+		}
+	}
+	verdict.End = r.now()
+	if err := ctx.Err(); err != nil {
+		verdict.Interrupted = context.Cause(ctx).Error()
+		if errors.Is(context.Cause(ctx), context.Canceled) {
+			verdict.Interrupted = "signal or cancelled"
+		}
+	}
+	v := judge(tallies, verdict)
+	return &v, nil
+}
+
+// sampleEvery probes p at start, start+interval, ... up to start+For, passing each
+// sample to emit until emit refuses it (the window was stopped).
+func (r *Runner) sampleEvery(ctx context.Context, start time.Time, spec *Spec, p prober, emit func(Sample) bool) {
+	n := int(spec.For / spec.Interval)
+	for k := 0; k <= n; k++ {
+		if k > 0 {
+			wait := time.Until(start.Add(time.Duration(k) * spec.Interval))
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		sctx, cancel := context.WithTimeout(ctx, spec.Interval)
+		s := p.probe(sctx)
+		cancel()
+		if !emit(s) {
+			return
+		}
+	}
+}
+
+// baselineWindow is how far before the deploy a relative threshold's baseline looks:
+// as long as the window, and at least two intervals.
+func baselineWindow(spec *Spec) time.Duration {
+	return max(spec.For, 2*spec.Interval)
+}
+
+// proberFor builds the prober of one check.
+func (r *Runner) proberFor(req Request, c Check) (prober, error) {
+	switch {
+	case c.HTTP != nil:
+		return &httpProber{name: c.Name, check: c.HTTP, namespace: req.Namespace, typed: r.Typed, now: r.now}, nil
+	case c.Prometheus != nil:
+		url := r.PrometheusURL
+		if url == "" {
+			url = c.Prometheus.URL
+		}
+		if url == "" {
+			url = req.Spec.PrometheusURL
+		}
+		if url == "" {
+			return nil, errors.New("no Prometheus to query: pass --prometheus-url or set spec.prometheus.url")
+		}
+		return newPromProber(c.Name, c.Prometheus, url, r.now)
+	case c.Job != nil:
+		return &jobProber{name: c.Name, check: c.Job, release: req.Release, namespace: req.Namespace,
+			revision: req.Revision, typed: r.Typed, now: r.now}, nil
+	}
+	return nil, errors.New("no check kind set")
+}
+
+// NeedsPrometheus reports whether spec has a prometheus check with no URL of its own or
+// of the spec, so that the caller must supply one (--prometheus-url).
+func NeedsPrometheus(spec *Spec) bool {
+	for _, c := range spec.Checks {
+		if c.Prometheus != nil && c.Prometheus.URL == "" && spec.PrometheusURL == "" {
+			return true
+		}
+	}
+	return false
+}
