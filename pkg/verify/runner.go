@@ -73,6 +73,13 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Verdict, error) {
 		}
 	}
 
+	v := r.window(ctx, spec, probers, tallies, req.OnSample)
+	return &v, nil
+}
+
+// window runs probers (one per check of spec, tallied by tallies) for the window and
+// judges them.
+func (r *Runner) window(ctx context.Context, spec *Spec, probers []prober, tallies []*tally, onSample func(Sample)) Verdict {
 	if spec.InitialDelay > 0 {
 		t := time.NewTimer(spec.InitialDelay)
 		select {
@@ -117,8 +124,8 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Verdict, error) {
 		close(samples)
 	}()
 	for is := range samples {
-		if req.OnSample != nil {
-			req.OnSample(is.s)
+		if onSample != nil {
+			onSample(is.s)
 		}
 		if tallies[is.i].add(is.s) {
 			stop() // one failed check fails the window: stop the others
@@ -131,8 +138,7 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Verdict, error) {
 			verdict.Interrupted = "signal or cancelled"
 		}
 	}
-	v := judge(tallies, verdict)
-	return &v, nil
+	return judge(tallies, verdict)
 }
 
 // sampleEvery probes p at start, start+interval, ... up to start+For, passing each

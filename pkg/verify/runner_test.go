@@ -1,0 +1,96 @@
+package verify
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeProber answers samples from a list (the last one repeats) and counts its calls.
+type fakeProber struct {
+	outcomes []Outcome
+	calls    atomic.Int32
+	// block makes probe wait for the context, as a Job that never ends.
+	block bool
+}
+
+func (f *fakeProber) query() string { return "fake" }
+
+func (f *fakeProber) probe(ctx context.Context) Sample {
+	n := int(f.calls.Add(1)) - 1
+	if f.block {
+		<-ctx.Done()
+		return Sample{Check: "blocked", Time: time.Now(), Outcome: Inconclusive, Detail: "stopped"}
+	}
+	o := f.outcomes[min(n, len(f.outcomes)-1)]
+	return Sample{Check: "fake", Time: time.Now(), Outcome: o, Value: string(o)}
+}
+
+func runWindow(t *testing.T, ctx context.Context, spec *Spec, probers ...*fakeProber) Verdict {
+	t.Helper()
+	ps := make([]prober, len(probers))
+	ts := make([]*tally, len(probers))
+	for i, p := range probers {
+		ps[i] = p
+		ts[i] = newTally(spec.Checks[i], p.query())
+	}
+	var seen atomic.Int32
+	v := (&Runner{}).window(ctx, spec, ps, ts, func(Sample) { seen.Add(1) })
+	var total int
+	for _, c := range v.Checks {
+		total += c.Samples
+	}
+	if int(seen.Load()) != total {
+		t.Errorf("OnSample saw %d samples, the verdict counts %d", seen.Load(), total)
+	}
+	return v
+}
+
+func TestWindowSamplesEveryIntervalAndPasses(t *testing.T) {
+	t.Parallel()
+	spec := &Spec{For: 40 * time.Millisecond, Interval: 10 * time.Millisecond,
+		Checks: []Check{{Name: "a", HTTP: &HTTPCheck{}, Inconclusive: PolicyFail}}}
+	p := &fakeProber{outcomes: []Outcome{Pass}}
+	v := runWindow(t, context.Background(), spec, p)
+	if !v.Passed || v.Checks[0].Samples != 5 {
+		t.Errorf("passed %v with %d samples, want passed with 5 (at 0, 10, 20, 30, 40 ms)", v.Passed, v.Checks[0].Samples)
+	}
+}
+
+func TestWindowStopsAtTheFirstBreach(t *testing.T) {
+	t.Parallel()
+	spec := &Spec{For: time.Minute, Interval: 5 * time.Millisecond, Checks: []Check{
+		{Name: "flaky", FailureLimit: 1, HTTP: &HTTPCheck{}, Inconclusive: PolicyFail},
+		{Name: "job", Job: &JobCheck{}, Inconclusive: PolicyFail},
+	}}
+	flaky := &fakeProber{outcomes: []Outcome{Pass, Fail, Pass, Fail}}
+	job := &fakeProber{block: true}
+	start := time.Now()
+	v := runWindow(t, context.Background(), spec, flaky, job)
+	if time.Since(start) > 30*time.Second {
+		t.Fatal("the window ran on after a check failed")
+	}
+	if v.Passed || !v.Checks[0].Failed || v.Checks[0].Samples != 4 || v.Checks[0].Failures != 2 {
+		t.Errorf("verdict %+v: want failed at the 4th sample (2 failures over a limit of 1)", v.Checks[0])
+	}
+	if v.Checks[1].Samples != 0 || v.Checks[1].Failed {
+		t.Errorf("the stopped job's cut-short sample was counted: %+v", v.Checks[1])
+	}
+	if !strings.Contains(v.Reason(), "check flaky (http) failed") {
+		t.Errorf("reason %q", v.Reason())
+	}
+}
+
+func TestWindowInterrupted(t *testing.T) {
+	t.Parallel()
+	spec := &Spec{For: time.Minute, Interval: 5 * time.Millisecond,
+		Checks: []Check{{Name: "a", HTTP: &HTTPCheck{}, Inconclusive: PolicyFail}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(30*time.Millisecond, cancel)
+	v := runWindow(t, ctx, spec, &fakeProber{outcomes: []Outcome{Pass}})
+	if v.Passed || v.Interrupted == "" || !strings.Contains(v.Reason(), "interrupted") {
+		t.Errorf("interrupted window: passed %v, reason %q", v.Passed, v.Reason())
+	}
+}
