@@ -1,23 +1,31 @@
 // Package promtest runs a real Prometheus for tests: Debian's prometheus package
 // (installed with apt-get when missing), listening on 127.0.0.1 only, scraping every 2 s
-// the pods of one test namespace that carry the annotation prometheus.io/scrape: "true"
-// (found by Kubernetes service discovery with the test cluster's kubeconfig, scraped at
-// their pod IPs on port 8080). It is stopped when the test ends; nothing is left running.
+// the pods of one test namespace that carry the annotation prometheus.io/scrape: "true",
+// at their pod IPs on port 8080. Debian builds Prometheus without Kubernetes service
+// discovery, so the harness lists those pods every second and writes them to a file_sd
+// file that Prometheus watches. It is stopped when the test ends; nothing is left running.
 package promtest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 )
 
 // ScrapeInterval is how often the test Prometheus scrapes.
@@ -32,6 +40,8 @@ type Server struct {
 	done chan struct{}
 	once sync.Once
 	log  string
+	// stopTargets ends the goroutine that keeps the targets file current.
+	stopTargets context.CancelFunc
 }
 
 var installOnce sync.Once
@@ -65,9 +75,9 @@ func binary(t testing.TB) string {
 	return path
 }
 
-// Start runs Prometheus scraping namespace's annotated pods through the cluster of
-// kubeconfig, waits until it is ready, and stops it when the test ends.
-func Start(t testing.TB, kubeconfig, namespace string) *Server {
+// Start runs Prometheus scraping namespace's annotated pods in the cluster of cs, waits
+// until it is ready, and stops it when the test ends.
+func Start(t testing.TB, cs kubernetes.Interface, namespace string) *Server {
 	t.Helper()
 	bin := binary(t)
 	dir := t.TempDir()
@@ -76,7 +86,11 @@ func Start(t testing.TB, kubeconfig, namespace string) *Server {
 		t.Fatalf("find a free port for Prometheus: %v", err)
 	}
 	cfgPath := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfgPath, []byte(config(kubeconfig, namespace)), 0o644); err != nil {
+	targets := filepath.Join(dir, "targets.json")
+	if err := os.WriteFile(targets, []byte("[]"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfgPath, []byte(config(targets)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{}), log: filepath.Join(dir, "prometheus.log")}
@@ -101,6 +115,9 @@ func Start(t testing.TB, kubeconfig, namespace string) *Server {
 		logf.Close()
 		close(s.done)
 	}()
+	tctx, stopTargets := context.WithCancel(context.Background())
+	s.stopTargets = stopTargets
+	go keepTargets(tctx, cs, namespace, targets)
 	t.Cleanup(s.Stop)
 	if err := s.waitReady(30 * time.Second); err != nil {
 		s.Stop()
@@ -114,6 +131,7 @@ func Start(t testing.TB, kubeconfig, namespace string) *Server {
 // may be called more than once.
 func (s *Server) Stop() {
 	s.once.Do(func() {
+		s.stopTargets()
 		_ = s.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-s.done:
@@ -146,38 +164,58 @@ func (s *Server) waitReady(timeout time.Duration) error {
 	}
 }
 
-// config is the Prometheus configuration: Kubernetes pod discovery in one namespace.
-func config(kubeconfig, namespace string) string {
-	return strings.NewReplacer("KUBECONFIG", kubeconfig, "NAMESPACE", namespace, "INTERVAL", ScrapeInterval.String()).Replace(`
+// config is the Prometheus configuration: the pods listed in the file targets.
+func config(targets string) string {
+	return strings.NewReplacer("TARGETS", targets, "INTERVAL", ScrapeInterval.String()).Replace(`
 global:
   scrape_interval: INTERVAL
   scrape_timeout: 1s
   evaluation_interval: INTERVAL
 scrape_configs:
 - job_name: pods
-  kubernetes_sd_configs:
-  - role: pod
-    kubeconfig_file: KUBECONFIG
-    namespaces:
-      names: [NAMESPACE]
-  relabel_configs:
-  - source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape]
-    regex: "true"
-    action: keep
-  - source_labels: [__meta_kubernetes_pod_phase]
-    regex: Running
-    action: keep
-  - source_labels: [__meta_kubernetes_pod_ip]
-    regex: (.+)
-    target_label: __address__
-    replacement: $1:8080
-  - source_labels: [__meta_kubernetes_namespace]
-    target_label: namespace
-  - source_labels: [__meta_kubernetes_pod_name]
-    target_label: pod
-  - source_labels: [__meta_kubernetes_pod_label_app]
-    target_label: app
+  file_sd_configs:
+  - files: [TARGETS]
+    refresh_interval: 1s
 `)
+}
+
+// target is one entry of a file_sd file.
+type target struct {
+	Targets []string          `json:"targets"`
+	Labels  map[string]string `json:"labels"`
+}
+
+// keepTargets writes the running, annotated pods of namespace to path every second
+// until ctx ends, replacing the file whole so Prometheus never reads half of it.
+func keepTargets(ctx context.Context, cs kubernetes.Interface, namespace, path string) {
+	var last []byte
+	for {
+		pods, err := cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{})
+		if err == nil {
+			ts := []target{}
+			for _, p := range pods.Items {
+				if p.Annotations["prometheus.io/scrape"] != "true" || p.Status.Phase != corev1.PodRunning ||
+					p.Status.PodIP == "" || p.DeletionTimestamp != nil {
+					continue
+				}
+				ts = append(ts, target{Targets: []string{p.Status.PodIP + ":8080"},
+					Labels: map[string]string{"namespace": namespace, "pod": p.Name, "app": p.Labels["app"]}})
+			}
+			sort.Slice(ts, func(i, j int) bool { return ts[i].Labels["pod"] < ts[j].Labels["pod"] })
+			b, _ := json.Marshal(ts)
+			if !bytes.Equal(b, last) {
+				tmp := path + ".tmp"
+				if os.WriteFile(tmp, b, 0o644) == nil && os.Rename(tmp, path) == nil {
+					last = b
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // freePort asks the kernel for a free loopback port.

@@ -89,7 +89,7 @@ func judgeSeries(ss []series, cond Condition) (Outcome, string, string) {
 	}
 	for _, s := range ss {
 		if !math.IsNaN(s.value) && !cond.Holds(s.value) {
-			return Fail, describe(s), fmt.Sprintf("%s is not %s", formatValue(s.value), cond)
+			return Fail, describe(s), ""
 		}
 	}
 	for _, s := range ss {
