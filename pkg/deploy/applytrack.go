@@ -11,6 +11,8 @@ import (
 
 	"github.com/shipsafe/shipsafe/pkg/apply"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
+	"github.com/shipsafe/shipsafe/pkg/plan"
+	"github.com/shipsafe/shipsafe/pkg/release"
 	"github.com/shipsafe/shipsafe/pkg/track"
 )
 
@@ -56,11 +58,19 @@ func interruption(ctx context.Context, detail string) string {
 	return fmt.Sprintf("interrupted (%v) while %s", cause, detail)
 }
 
-// applyAndTrack applies objs and waits until they are ready, within s.Timeout.
-func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstructured, s *spec, ev *emitter) (track.Result, *failure) {
+// applyAndTrack applies those objs that rev.Applied does not hold as unchanged, records
+// what it applied in rev.Applied, and waits until all objs are ready, within s.Timeout.
+func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstructured, rev *release.Revision, s *spec, ev *emitter) (track.Result, *failure) {
 	wctx, cancel := withTimeout(ctx, s.Timeout)
 	defer cancel()
-	applied, err := d.cfg.Cluster.Apply(wctx, objs, apply.Options{
+	toApply := plan.Changed(objs, rev.Applied)
+	if skipped := len(objs) - len(toApply); skipped > 0 {
+		ev.step(fmt.Sprintf("%d objects unchanged since the last deployed revision and not changed in the cluster since: not applied again", skipped))
+	}
+	if rev.Applied == nil {
+		rev.Applied = map[string]release.AppliedState{}
+	}
+	applied, err := d.cfg.Cluster.Apply(wctx, toApply, apply.Options{
 		Force: s.ForceConflicts,
 		OnApplied: func(o *unstructured.Unstructured) {
 			ev.emit(Event{Kind: Applied, Object: manifest.KeyOf(o).String()})
@@ -72,6 +82,9 @@ func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstruc
 	})
 	if err != nil {
 		return track.Result{}, &failure{reason: interruption(wctx, fmt.Sprintf("apply: %v", err))}
+	}
+	if err := plan.RecordApplied(rev.Applied, toApply, applied); err != nil {
+		return track.Result{}, &failure{reason: fmt.Sprintf("record what was applied: %v", err)}
 	}
 	if len(s.takeOverFrom) > 0 {
 		if err := d.cfg.Cluster.DropManagers(wctx, objs, s.takeOverFrom); err != nil {

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/shipsafe/shipsafe/pkg/manifest"
+	"github.com/shipsafe/shipsafe/pkg/plan"
 	"github.com/shipsafe/shipsafe/pkg/release"
 	"github.com/shipsafe/shipsafe/pkg/track"
 	"github.com/shipsafe/shipsafe/pkg/verify"
@@ -23,8 +24,13 @@ type Result struct {
 	// Verified is the verdict of the revision's checks (nil: it has none).
 	Verified *verify.Verdict `json:"verified,omitempty"`
 	// Recovered names an interrupted revision this deploy found and restored first.
-	Recovered int           `json:"recovered,omitempty"`
-	Pruned    []string      `json:"pruned,omitempty"`
+	Recovered int      `json:"recovered,omitempty"`
+	Pruned    []string `json:"pruned,omitempty"`
+	// Applied names the objects this deploy applied; the other objects of the revision
+	// (Unchanged of them) were as the last deployed revision applied them and untouched
+	// since, so they were skipped.
+	Applied   []string      `json:"applied,omitempty"`
+	Unchanged int           `json:"unchanged,omitempty"`
 	Duration  time.Duration `json:"duration"`
 }
 
@@ -101,8 +107,9 @@ func (d *Deploy) run(ctx context.Context, s spec) (*Result, error) {
 	pre, post := hookEvents(s.rollback, last == nil)
 	failure := hooks.run(ctx, pre)
 	var tracked track.Result
+	toApply := plan.Changed(objs, rev.Applied)
 	if failure == nil {
-		tracked, failure = d.applyAndTrack(ctx, objs, &s, ev)
+		tracked, failure = d.applyAndTrack(ctx, objs, rev, &s, ev)
 	}
 	if failure == nil {
 		failure = hooks.run(ctx, post)
@@ -121,6 +128,7 @@ func (d *Deploy) run(ctx context.Context, s spec) (*Result, error) {
 	return &Result{
 		Release: s.Release, Revision: rev.Number, Status: rev.Status, Tracked: tracked, Verified: verdict,
 		Recovered: recovered, Pruned: pruned, Duration: d.cfg.now().Sub(start),
+		Applied: appliedKeys(toApply), Unchanged: len(objs) - len(toApply),
 	}, nil
 }
 
@@ -135,7 +143,8 @@ func releaseLock(ctx context.Context, lock Lock, rel string, ev *emitter) {
 }
 
 // recordPending writes the new revision as pending, with its objects and what it will
-// newly create (the objs that do not exist yet), before anything changes, so that
+// newly create (the objs that do not exist yet) and the state of those it need not apply
+// (plan.Unchanged), before anything changes, so that
 // cleanup works even if this process is killed. It is written whole or not at all even
 // if a signal arrives meanwhile; the signal is then handled like any other.
 func (d *Deploy) recordPending(ctx context.Context, s *spec, objs []*unstructured.Unstructured, revs []*release.Revision, last *release.Revision) (*release.Revision, error) {
@@ -166,6 +175,9 @@ func (d *Deploy) recordPending(ctx context.Context, s *spec, objs []*unstructure
 		if _, ok := existing[manifest.KeyOf(o)]; !ok {
 			rev.Created = append(rev.Created, release.RefOf(o))
 		}
+	}
+	if rev.Applied, err = plan.Unchanged(objs, last, existing); err != nil {
+		return nil, stoppedBeforeChange(ctx, s.Release, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, stoppedBeforeChange(ctx, s.Release, err)

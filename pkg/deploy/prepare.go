@@ -11,8 +11,8 @@ import (
 )
 
 // prepare copies the objects, defaults their namespace, labels them with the release,
-// checks ownership against what exists, and validates them with a server-side dry-run
-// apply. Any error is an InputError: nothing in the cluster has changed.
+// checks ownership against what exists, and validates those that changed since the last
+// deployed revision with a server-side dry-run apply. Any error is an InputError: nothing in the cluster has changed.
 func (d *Deploy) prepare(ctx context.Context, opts *spec) ([]*unstructured.Unstructured, error) {
 	if len(opts.Objects) == 0 {
 		return nil, inputErrorf("release %q: no objects to deploy; pass manifests with -f FILE|DIR|-", opts.Release)
@@ -28,7 +28,10 @@ func (d *Deploy) prepare(ctx context.Context, opts *spec) ([]*unstructured.Unstr
 	if err := plan.CheckOwnership(objs, existing, opts.Release, opts.Adopt); err != nil {
 		return nil, err
 	}
-	if _, err := d.cfg.Cluster.Apply(ctx, plan.DryRunnable(objs, existing), apply.Options{DryRun: true, Force: opts.ForceConflicts}); err != nil {
+	// Objects applied as they are by the last deployed revision and unchanged since were
+	// validated then: only the others are.
+	toCheck := plan.Changed(objs, d.unchangedBeforeLock(ctx, opts.Release, objs, existing))
+	if _, err := d.cfg.Cluster.Apply(ctx, plan.DryRunnable(toCheck, existing), apply.Options{DryRun: true, Force: opts.ForceConflicts}); err != nil {
 		return nil, &InputError{Err: fmt.Errorf("validation (server-side dry run) failed, nothing was changed:\n%w", err)}
 	}
 	if err := d.prepareHooks(ctx, opts); err != nil {

@@ -32,6 +32,10 @@ type Revision struct {
 	// written while the revision is pending, before anything is applied, so that the
 	// cleanup of a failed or interrupted revision works even after the deployer is killed.
 	Created []ObjectRef `json:"created,omitempty"`
+	// Applied is, by object key (manifest.Key.String()), the state this revision applied
+	// or found unchanged: see AppliedState. Objects without an entry (records written
+	// before it existed, applies that failed) are always applied by the next deploy.
+	Applied map[string]AppliedState `json:"applied,omitempty"`
 	// Reason says why the revision failed or was rolled back.
 	Reason string `json:"reason,omitempty"`
 	// Evidence holds warning events and log lines that explain a failure.
@@ -85,6 +89,7 @@ func (r *Revision) DeepCopy() *Revision {
 	if r.Created != nil {
 		c.Created = append([]ObjectRef(nil), r.Created...)
 	}
+	c.Applied = cloneApplied(r.Applied)
 	if r.Evidence != nil {
 		c.Evidence = append([]string(nil), r.Evidence...)
 	}

@@ -36,6 +36,7 @@ type Cluster struct {
 	objects map[manifest.Key]*unstructured.Unstructured
 	version int
 	applied []manifest.Key
+	checked []manifest.Key
 	deleted []manifest.Key
 }
 
@@ -100,6 +101,14 @@ func (c *Cluster) Applied() []manifest.Key {
 	return slices.Clone(c.applied)
 }
 
+// DryRun returns the keys of every object validated with a dry run, in order, repeats
+// kept.
+func (c *Cluster) DryRun() []manifest.Key {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.checked)
+}
+
 // Deleted returns the keys of every object deleted, in order.
 func (c *Cluster) Deleted() []manifest.Key {
 	c.mu.Lock()
@@ -120,6 +129,9 @@ func (c *Cluster) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 				return out, &apply.Error{Key: manifest.KeyOf(o), Op: "apply", Err: err}
 			}
 			if opts.DryRun {
+				c.mu.Lock()
+				c.checked = append(c.checked, manifest.KeyOf(o))
+				c.mu.Unlock()
 				out = append(out, o.DeepCopy())
 				continue
 			}
@@ -177,7 +189,8 @@ func (c *Cluster) Existing(ctx context.Context, objs []*unstructured.Unstructure
 	for _, o := range objs {
 		k := manifest.KeyOf(o)
 		if live, ok := c.objects[k]; ok {
-			out[k] = &metav1.ObjectMeta{Name: live.GetName(), Namespace: live.GetNamespace(), Labels: live.GetLabels(), UID: live.GetUID()}
+			out[k] = &metav1.ObjectMeta{Name: live.GetName(), Namespace: live.GetNamespace(), Labels: live.GetLabels(), UID: live.GetUID(),
+				ResourceVersion: live.GetResourceVersion()}
 		}
 	}
 	return out, nil

@@ -1,0 +1,90 @@
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/shipsafe/shipsafe/pkg/manifest"
+	"github.com/shipsafe/shipsafe/pkg/release"
+)
+
+// Digest returns a short digest (128 bits of SHA-256, base64) of the normalized obj's
+// canonical JSON: equal digests mean the same desired state, whatever the key order or
+// formatting of the files it came from.
+func Digest(obj *unstructured.Unstructured) (string, error) {
+	data, err := json.Marshal(obj.Object)
+	if err != nil {
+		return "", fmt.Errorf("digest %s: %w", manifest.KeyOf(obj), err)
+	}
+	sum := sha256.Sum256(data)
+	return base64.RawStdEncoding.EncodeToString(sum[:16]), nil
+}
+
+// Unchanged returns, by key string, the recorded state of those normalized objs that a
+// deploy need not apply: last applied exactly this object (same Digest), and the live
+// object (existing, from apply.Applier.Existing) still has the resourceVersion recorded
+// right after that apply, so nobody edited, deleted or re-created it since. Every other
+// object must be applied. With no last deployed revision, or one recorded without
+// Applied, nothing is unchanged.
+func Unchanged(objs []*unstructured.Unstructured, last *release.Revision, existing map[manifest.Key]*metav1.ObjectMeta) (map[string]release.AppliedState, error) {
+	out := map[string]release.AppliedState{}
+	if last == nil || len(last.Applied) == 0 {
+		return out, nil
+	}
+	for _, o := range objs {
+		k := manifest.KeyOf(o)
+		was, ok := last.Applied[k.String()]
+		live := existing[k]
+		if !ok || live == nil || was.ResourceVersion == "" || live.ResourceVersion != was.ResourceVersion {
+			continue
+		}
+		d, err := Digest(o)
+		if err != nil {
+			return nil, err
+		}
+		if d == was.Digest {
+			out[k.String()] = was
+		}
+	}
+	return out, nil
+}
+
+// Changed returns those objs, in their order, that have no entry in unchanged (as
+// returned by Unchanged): the objects to validate and apply.
+func Changed(objs []*unstructured.Unstructured, unchanged map[string]release.AppliedState) []*unstructured.Unstructured {
+	if len(unchanged) == 0 {
+		return objs
+	}
+	var out []*unstructured.Unstructured
+	for _, o := range objs {
+		if _, ok := unchanged[manifest.KeyOf(o).String()]; !ok {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// RecordApplied adds to state the digest and resourceVersion of each applied object: the
+// server's answers to applying desired (matched by key). Objects without an answer get
+// no entry, so the next deploy applies them.
+func RecordApplied(state map[string]release.AppliedState, desired, applied []*unstructured.Unstructured) error {
+	live := manifest.Index(applied)
+	for _, o := range desired {
+		k := manifest.KeyOf(o)
+		l, ok := live[k]
+		if !ok || l.GetResourceVersion() == "" {
+			continue
+		}
+		d, err := Digest(o)
+		if err != nil {
+			return err
+		}
+		state[k.String()] = release.AppliedState{Digest: d, ResourceVersion: l.GetResourceVersion()}
+	}
+	return nil
+}
