@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -72,15 +73,7 @@ func (c *Cluster) Objects() []manifest.Key {
 	for k := range c.objects {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b manifest.Key) int {
-		if a.String() < b.String() {
-			return -1
-		}
-		if a.String() > b.String() {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(keys, func(a, b manifest.Key) int { return strings.Compare(a.String(), b.String()) })
 	return keys
 }
 
@@ -116,12 +109,18 @@ func (c *Cluster) Deleted() []manifest.Key {
 	return slices.Clone(c.deleted)
 }
 
-// Apply stores copies of objs, in manifest.Groups order, and calls opts.OnApplied for
-// each; a dry run stores nothing. It fails with ctx's error once ctx is done.
+// Apply calls ApplyFunc when set, else ApplyObjects.
 func (c *Cluster) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts apply.Options) ([]*unstructured.Unstructured, error) {
 	if c.ApplyFunc != nil {
 		return c.ApplyFunc(ctx, objs, opts)
 	}
+	return c.ApplyObjects(ctx, objs, opts)
+}
+
+// ApplyObjects stores copies of objs, in manifest.Groups order, and calls opts.OnApplied
+// for each; a dry run stores nothing. It fails with ctx's error once ctx is done. An
+// ApplyFunc may call it to apply some objects and fail others.
+func (c *Cluster) ApplyObjects(ctx context.Context, objs []*unstructured.Unstructured, opts apply.Options) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
 	for _, group := range manifest.Groups(objs) {
 		for _, o := range group {
@@ -148,11 +147,16 @@ func (c *Cluster) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 	return out, nil
 }
 
-// Delete removes objs and returns those that existed.
+// Delete calls DeleteFunc when set, else DeleteObjects.
 func (c *Cluster) Delete(ctx context.Context, objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
 	if c.DeleteFunc != nil {
 		return c.DeleteFunc(ctx, objs)
 	}
+	return c.DeleteObjects(ctx, objs)
+}
+
+// DeleteObjects removes objs and returns those that existed.
+func (c *Cluster) DeleteObjects(_ context.Context, objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []*unstructured.Unstructured
