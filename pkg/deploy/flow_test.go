@@ -142,6 +142,7 @@ func blockTracking(e *deploytest.Env, during func()) {
 
 func TestDeployTransitions(t *testing.T) {
 	t.Parallel()
+	secondSignal := make(chan struct{})
 	tests := []struct {
 		name string
 		// revs and extra are the state before; objs is what is deployed.
@@ -239,6 +240,33 @@ func TestDeployTransitions(t *testing.T) {
 				blockTracking(e, func() { e.Locker.Locks()[0].Lose() })
 			},
 			want: "rolled back to 1", wantHistory: "1:deployed 2:rolled-back", wantLive: "a=1 b=1", reason: "interrupted (lost the release lock) while waiting for",
+		},
+		{
+			name: "signal before the lock: nothing changed", revs: v1(), objs: []*unstructured.Unstructured{cm("a", "2")},
+			setup: func(_ *deploytest.Env, cancel context.CancelFunc) { cancel() },
+			want:  "restored", wantHistory: "1:deployed", wantLive: "a=1 b=1", reason: "nothing was changed",
+		},
+		{
+			name: "second signal stops the rollback's wait: not restored", revs: v1(), objs: []*unstructured.Unstructured{cm("a", "2")},
+			opts: deploy.RunOptions{Stop: secondSignal},
+			setup: func(e *deploytest.Env, _ context.CancelFunc) {
+				e.Tracker.RunFunc = func(_ context.Context, objs []*unstructured.Unstructured, _ func(track.Event)) (track.Result, error) {
+					blockTracking(e, func() { close(secondSignal) })
+					return deploytest.Failed(objs, key("a"), "CrashLoopBackOff", "exit 1"), nil
+				}
+			},
+			want: "not restored", wantHistory: "1:deployed 2:failed", wantLive: "a=1 b=1",
+			reason: "a second signal stopped the wait before revision 1 was ready again",
+		},
+		{
+			name: "hook with the key of an object refused", revs: v1(), objs: []*unstructured.Unstructured{cm("a", "2")},
+			hooks: []release.Hook{{Object: deploytest.ConfigMap("a", "hook"), Events: []string{release.HookPreUpgrade}}},
+			want:  "input", wantHistory: "1:deployed", wantLive: "a=1 b=1", reason: "ConfigMap prod/a",
+		},
+		{
+			name: "test hook refused", revs: v1(), objs: []*unstructured.Unstructured{cm("a", "2")},
+			hooks: []release.Hook{{Object: deploytest.Object("batch/v1", "Job", "", "t", nil), Events: []string{"test"}}},
+			want:  "input", wantHistory: "1:deployed", wantLive: "a=1 b=1", reason: `hook kind "test" is not supported`,
 		},
 		{
 			name: "pending record not written: nothing changed", revs: v1(), objs: []*unstructured.Unstructured{cm("a", "2")},
@@ -355,5 +383,60 @@ func TestDeployTransitions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPendingRecordWrittenBeforeAnyChange checks the contract cleanup after SIGKILL
+// relies on: when the first object is applied, the revision is recorded as pending with
+// every object it will newly create.
+func TestPendingRecordWrittenBeforeAnyChange(t *testing.T) {
+	t.Parallel()
+	e := deploytest.New()
+	seed(t, e, v1())
+	var atFirstApply string
+	e.Cluster.ApplyFunc = func(ctx context.Context, objs []*unstructured.Unstructured, opts apply.Options) ([]*unstructured.Unstructured, error) {
+		if !opts.DryRun && atFirstApply == "" {
+			r, err := e.Store.Get(ctx, rel, 2)
+			if err != nil {
+				atFirstApply = "no revision 2: " + err.Error()
+			} else {
+				var created []string
+				for _, ref := range r.Created {
+					created = append(created, ref.Name)
+				}
+				atFirstApply = fmt.Sprintf("%s created=%s", r.Status, strings.Join(created, ","))
+			}
+		}
+		return e.Cluster.ApplyObjects(ctx, objs, opts)
+	}
+	_, err := deploy.NewDeploy(e.Config).Run(context.Background(), deploy.DeployOptions{
+		Release: rel, Namespace: ns, Objects: []*unstructured.Unstructured{deploytest.ConfigMap("a", "2"), deploytest.ConfigMap("c", "2"), deploytest.ConfigMap("d", "2")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if atFirstApply != "pending created=c,d" {
+		t.Errorf("at the first apply the record was %q, want pending created=c,d", atFirstApply)
+	}
+}
+
+// TestAdoptTakesOverUnmanagedObjects checks that --adopt lets a deploy take an object of
+// no release, which it refuses otherwise (see TestDeployTransitions).
+func TestAdoptTakesOverUnmanagedObjects(t *testing.T) {
+	t.Parallel()
+	e := deploytest.New(deploytest.Object("v1", "ConfigMap", ns, "a", map[string]any{"v": "by hand"}))
+	_, err := deploy.NewDeploy(e.Config).Run(context.Background(), deploy.DeployOptions{
+		Release: rel, Namespace: ns, Objects: []*unstructured.Unstructured{deploytest.ConfigMap("a", "1")},
+		RunOptions: deploy.RunOptions{Adopt: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Cluster.Live(key("a")).GetLabels()[manifest.ReleaseLabel]; got != rel || live(e) != "a=1" {
+		t.Errorf("after adopting: label %q, live %q", got, live(e))
+	}
+	revs, _ := e.Store.History(context.Background(), rel)
+	if len(revs) != 1 || len(revs[0].Created) != 0 {
+		t.Errorf("an adopted object is not created by the revision: %+v", revs[0].Created)
 	}
 }
