@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +22,7 @@ type deployFlags struct {
 	adopt           bool
 	historyMax      int
 	output          string
+	report          string
 	track           trackFlags
 	verify          verifyFlags
 }
@@ -36,7 +36,8 @@ func (f *deployFlags) bind(cmd *cobra.Command) {
 	fs.BoolVar(&f.forceConflicts, "force-conflicts", false, "also take fields that another tool's server-side apply owns (fields changed by hand are always taken back)")
 	fs.BoolVar(&f.adopt, "adopt", false, "take over existing objects not managed by this release")
 	fs.IntVar(&f.historyMax, "history-max", deploy.DefaultHistoryMax, "revisions to keep (negative: all)")
-	fs.StringVarP(&f.output, "output", "o", "text", "output: text or json (one event per line)")
+	fs.StringVarP(&f.output, "output", "o", "text", "output: text or json (one JSON object per line, each with a \"type\"; the last is the \"result\")")
+	fs.StringVar(&f.report, "report", "", "write a JSON report of the run to this file (schema: docs/schema/v1/report.schema.json)")
 	fs.Int32Var(&f.track.crashLoopRestarts, "crashloop-restarts", 2, "container restarts before a pod counts as crash-looping")
 	fs.DurationVar(&f.track.readyGrace, "ready-grace", 10*time.Second, "extra time past a readiness probe's own budget before a not-ready pod fails the deploy")
 	fs.DurationVar(&f.track.unschedulableGrace, "unschedulable-grace", 15*time.Second, "how long a pod may stay unschedulable before it fails the deploy (a pod a node autoscaler is adding a node for waits until --timeout)")
@@ -101,8 +102,11 @@ a failed check fails the deploy like any failure (rolled back, exit 1; exit 3 wi
 
 Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 3 failed and not restored; 4 locked by another deploy.`,
-		Args: exactArgs(1, "one release name"),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		Example: deployExamples,
+		Args:    exactArgs(1, "one release name"),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			out := a.newRunOutput("deploy", &df, args[0])
+			defer func() { err = out.finish(err) }()
 			if err := df.validate(); err != nil {
 				return err
 			}
@@ -113,6 +117,7 @@ Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 			if err != nil {
 				return err
 			}
+			out.attach(env)
 			stdin, err := src.replayableStdin(a.stdin)
 			if err != nil {
 				return err
@@ -120,7 +125,7 @@ Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 			// A chart is rendered for the release as it stands; if another deploy changes
 			// it before this one holds the lock, render again (see deploy.ErrStaleRender).
 			for attempt := 1; ; attempt++ {
-				err := a.deployOnce(cmd, env, &df, &src, stdin(), args[0], strict)
+				err := a.deployOnce(cmd, env, out, &df, &src, stdin(), args[0], strict)
 				if !errors.Is(err, deploy.ErrStaleRender) || attempt == maxRenders {
 					return err
 				}
@@ -138,7 +143,7 @@ Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 const maxRenders = 3
 
 // deployOnce loads the source, lints it and deploys it as a new revision of rel.
-func (a *app) deployOnce(cmd *cobra.Command, env *actionEnv, df *deployFlags, src *sourceFlags, stdin io.Reader, rel string, strict bool) error {
+func (a *app) deployOnce(cmd *cobra.Command, env *actionEnv, out *runOutput, df *deployFlags, src *sourceFlags, stdin io.Reader, rel string, strict bool) error {
 	l, err := src.load(cmd.Context(), stdin, func() (chartTarget, error) {
 		return liveTarget(cmd.Context(), env.clients, rel, env.ns)
 	})
@@ -151,10 +156,10 @@ func (a *app) deployOnce(cmd *cobra.Command, env *actionEnv, df *deployFlags, sr
 	if err := df.verify.validate(l.verification); err != nil {
 		return err
 	}
-	if err := a.lintBeforeDeploy(l.objects, env.ns, strict, df.output == "json"); err != nil {
+	if err := a.lintBeforeDeploy(out, l.objects, env.ns, strict); err != nil {
 		return err
 	}
-	return a.runDeploy(env, df, func(o deploy.RunOptions) (*deploy.Result, error) {
+	return a.runDeploy(env, out, df, func(o deploy.RunOptions) (*deploy.Result, error) {
 		return deploy.NewDeploy(env.cfg).Run(cmd.Context(), deploy.DeployOptions{
 			Release: rel, Namespace: env.ns, Objects: l.objects, Hooks: l.deployHooks(),
 			RenderedFor: l.rendered, Source: l.describe, Verification: l.verification, RunOptions: o,
@@ -162,38 +167,29 @@ func (a *app) deployOnce(cmd *cobra.Command, env *actionEnv, df *deployFlags, sr
 	})
 }
 
-// runDeploy wires events to the printer, runs the action with the flags' RunOptions and
-// renders its outcome.
-func (a *app) runDeploy(env *actionEnv, df *deployFlags, run func(deploy.RunOptions) (*deploy.Result, error)) error {
+// runDeploy wires events to the run's output, runs the action with the flags'
+// RunOptions and renders its outcome (the result line and report come from out.finish).
+func (a *app) runDeploy(env *actionEnv, out *runOutput, df *deployFlags, run func(deploy.RunOptions) (*deploy.Result, error)) error {
 	opts := df.runOptions()
-	p := newEventPrinter(a.stdout, df.output == "json", env.cfg.Clock.Now())
-	opts.OnEvent = p.print
-	var live *liveTable
-	if df.output != "json" && isTerminal(a.stdout, a.env) {
-		live = newLiveTable(a.stdout, env.cfg.Clock.Now())
-		opts.OnEvent = live.print
-	}
+	opts.OnEvent = out.event
 	opts.Stop = a.stop
 	env.cfg.Verifier = df.verify.runner(env)
+	out.startTicker()
 	res, err := run(opts)
-	if live != nil {
-		live.flush()
-	}
+	out.result = res
 	if err != nil {
 		var ferr *deploy.FailedError
 		if errors.As(err, &ferr) && df.output != "json" {
+			out.settle()
 			fmt.Fprintf(a.stdout, "FAILED: %s\n", ferr.Reason)
 		}
 		return err
 	}
 	if df.output == "json" {
-		return json.NewEncoder(a.stdout).Encode(struct {
-			*deploy.Result
-			// APIRequests counts every request this command sent to the API server.
-			APIRequests int64 `json:"apiRequests"`
-		}{res, env.clients.Requests()})
+		return nil
 	}
-	p.summary(res.Tracked)
+	out.settle()
+	out.lines.summary(res.Tracked)
 	if res.Verified != nil {
 		for _, l := range res.Verified.Summary() {
 			fmt.Fprintf(a.stdout, "  verified %s\n", l)

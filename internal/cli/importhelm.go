@@ -23,8 +23,14 @@ server-side apply. The values are unchanged, so no pod restarts. The release's h
 recorded, not run (Helm ran them), so that shipsafe's rollback and uninstall run them later;
 test hooks are left out. Helm's records are left as they are; stop using Helm for the
 release afterwards.`,
+		Example: `  # take over the Helm release "web" in namespace shop
+  shipsafe -n shop import-helm web
+  # then deploy it with shipsafe from now on
+  shipsafe -n shop deploy web --chart ./charts/web --values prod.yaml`,
 		Args: exactArgs(1, "one release name"),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			out := a.newRunOutput("import-helm", &df, args[0])
+			defer func() { err = out.finish(err) }()
 			if err := df.validate(); err != nil {
 				return err
 			}
@@ -32,7 +38,8 @@ release afterwards.`,
 			if err != nil {
 				return err
 			}
-			return a.runDeploy(env, &df, func(o deploy.RunOptions) (*deploy.Result, error) {
+			out.attach(env)
+			return a.runDeploy(env, out, &df, func(o deploy.RunOptions) (*deploy.Result, error) {
 				return deploy.NewImport(env.cfg).Run(cmd.Context(), deploy.ImportOptions{
 					Release: args[0], Namespace: env.ns, Read: readHelmRelease(env.clients, env.ns, args[0]), RunOptions: o,
 				})

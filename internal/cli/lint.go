@@ -71,13 +71,11 @@ default capabilities, lookup empty); its hooks are not linted.`,
 	return cmd
 }
 
-// lintBeforeDeploy prints lint findings as warnings; with strict, errors stop the deploy
-// before anything changes.
-func (a *app) lintBeforeDeploy(objs []*unstructured.Unstructured, ns string, strict, quiet bool) error {
+// lintBeforeDeploy reports lint findings as warnings (JSON lines with -o json); with
+// strict, errors stop the deploy before anything changes.
+func (a *app) lintBeforeDeploy(out *runOutput, objs []*unstructured.Unstructured, ns string, strict bool) error {
 	findings := lint.Check(withNamespace(objs, ns))
-	if !quiet {
-		printFindings(a.stderr, findings)
-	}
+	out.lint(findings)
 	if strict && lint.HasErrors(findings) {
 		return &deploy.InputError{Err: errors.New("lint found errors and --strict is set; nothing was changed")}
 	}

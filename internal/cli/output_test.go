@@ -82,11 +82,11 @@ func TestEventPrinterWritesOneLinePerEvent(t *testing.T) {
 func TestLiveTableShowsStatusAndRemovals(t *testing.T) {
 	t.Parallel()
 	var b strings.Builder
-	tbl := newLiveTable(&b, t0)
+	tbl := newLiveTable(&b, t0, func() (int, int) { return 120, 40 }, false)
 	for _, e := range events() {
 		tbl.print(e)
 	}
-	tbl.flush()
+	tbl.flush(t0.Add(4*time.Second), nil)
 	out := b.String()
 	last := out[strings.LastIndex(out, "OBJECT"):]
 	for _, want := range []string{"apps/Deployment shop/web", "deleted", "removed by shipsafe"} {
@@ -94,7 +94,7 @@ func TestLiveTableShowsStatusAndRemovals(t *testing.T) {
 			t.Errorf("final table lacks %q:\n%s", want, last)
 		}
 	}
-	for _, want := range []string{"fatal: no DATABASE_URL", "\x1b[2A\x1b[J"} {
+	for _, want := range []string{"fatal: no DATABASE_URL", "\r\x1b[3A\x1b[J"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%q", want, out)
 		}

@@ -29,7 +29,10 @@ Exit codes as for deploy.`,
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
+		Example: rollbackExamples,
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			out := a.newRunOutput("rollback", &df, args[0])
+			defer func() { err = out.finish(err) }()
 			if err := df.validate(); err != nil {
 				return err
 			}
@@ -45,7 +48,8 @@ Exit codes as for deploy.`,
 			if err != nil {
 				return err
 			}
-			return a.runDeploy(env, &df, func(o deploy.RunOptions) (*deploy.Result, error) {
+			out.attach(env)
+			return a.runDeploy(env, out, &df, func(o deploy.RunOptions) (*deploy.Result, error) {
 				return deploy.NewRollback(env.cfg).Run(cmd.Context(), deploy.RollbackOptions{
 					Release: args[0], Namespace: env.ns, To: to, NoHooks: noHooks, RunOptions: o,
 				})

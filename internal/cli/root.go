@@ -11,9 +11,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 )
 
-// Version is the shipsafe version, set at build time with -ldflags -X.
-var Version = "dev"
-
 // app holds what every command shares: flags, streams and the stop channel.
 type app struct {
 	flags  *genericclioptions.ConfigFlags
@@ -77,6 +74,7 @@ failure, timeout or signal. Release records and locks live in the cluster.`,
 		a.driftCommand(),
 		a.importHelmCommand(),
 		a.verifyCommand(),
+		a.reportCommand(),
 		a.versionCommand(),
 	)
 	return root
@@ -89,17 +87,5 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 			return &usageError{fmt.Errorf("want %s, got %d arguments", what, len(args))}
 		}
 		return nil
-	}
-}
-
-func (a *app) versionCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the shipsafe version",
-		Args:  exactArgs(0, "no arguments"),
-		RunE: func(*cobra.Command, []string) error {
-			fmt.Fprintf(a.stdout, "shipsafe %s\n", Version)
-			return nil
-		},
 	}
 }

@@ -14,27 +14,54 @@ import (
 	"github.com/shipsafe/shipsafe/pkg/track"
 )
 
-// isTerminal reports whether w is an interactive terminal and not a CI log: live tables
-// are drawn only there.
+// isTerminal reports whether w is an interactive terminal that can redraw in place and
+// not a CI log: live tables are drawn only there. TERM=dumb (or no TERM) gets lines.
 func isTerminal(w io.Writer, getenv func(string) string) bool {
 	if getenv("CI") != "" && getenv("CI") != "false" {
+		return false
+	}
+	if t := getenv("TERM"); t == "" || t == "dumb" {
 		return false
 	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// liveTable draws the tracked objects as a table that is redrawn in place, with the
-// latest messages (steps, events, log lines) above it.
+// terminalSize returns a function reading w's size (columns, lines); zeros when unknown.
+func terminalSize(w io.Writer) func() (int, int) {
+	return func() (int, int) {
+		f, ok := w.(*os.File)
+		if !ok {
+			return 0, 0
+		}
+		c, l, err := term.GetSize(int(f.Fd()))
+		if err != nil {
+			return 0, 0
+		}
+		return c, l
+	}
+}
+
+// liveTable draws the tracked objects as a table redrawn in place, with the latest
+// messages (steps, events, log lines) scrolling above it. Every line it draws fits the
+// terminal's width, so the cursor can always move back over it; when the table is
+// taller than the terminal it shows the objects that are not ready first and sums up
+// the rest in its last line. The TIME column ticks (see tick).
 type liveTable struct {
-	w       io.Writer
-	start   time.Time
-	order   []track.ObjectRef
-	rows    map[track.ObjectRef]*tableRow
-	drawn   int // lines of the last drawing, to move the cursor back over
-	last    time.Time
-	minGap  time.Duration
-	pending bool
+	w      io.Writer
+	size   func() (int, int)
+	colour bool
+	start  time.Time
+	// trackStart is when tracking began: TIME counts from it, as the tracker's own.
+	trackStart time.Time
+	order      []track.ObjectRef
+	rows       map[track.ObjectRef]*tableRow
+	// drawn holds the visible width of each line of the last drawing, and cols the
+	// terminal's width then: after a resize the terminal may have rewrapped them.
+	drawn  []int
+	cols   int
+	last   time.Time
+	minGap time.Duration
 }
 
 type tableRow struct {
@@ -43,12 +70,15 @@ type tableRow struct {
 	gone       string // "deleted" or "pruned" once removed from the cluster
 }
 
-func newLiveTable(w io.Writer, start time.Time) *liveTable {
-	return &liveTable{w: w, start: start, rows: map[track.ObjectRef]*tableRow{}, minGap: 100 * time.Millisecond}
+func newLiveTable(w io.Writer, start time.Time, size func() (int, int), colour bool) *liveTable {
+	return &liveTable{w: w, size: size, colour: colour, start: start, rows: map[track.ObjectRef]*tableRow{}, minGap: 100 * time.Millisecond}
 }
 
 // print takes one event: messages scroll above the table, status changes update it.
 func (t *liveTable) print(e deploy.Event) {
+	if e.Kind == deploy.Tracking && t.trackStart.IsZero() {
+		t.trackStart = e.Time.Add(-e.Track.Elapsed)
+	}
 	if e.Kind == deploy.Tracking && e.Track.Type == track.StatusChanged {
 		r, ok := t.rows[e.Track.Object]
 		if !ok {
@@ -56,18 +86,17 @@ func (t *liveTable) print(e deploy.Event) {
 			t.rows[e.Track.Object] = r
 			t.order = append(t.order, e.Track.Object)
 		}
-		r.status = e.Track.Status
-		if r.status.Phase == health.Ready && r.readyAfter == 0 {
+		// TIME of a ready object is when it last became ready, as the summary says.
+		if e.Track.Status.Phase == health.Ready && r.status.Phase != health.Ready {
 			r.readyAfter = e.Track.Elapsed
 		}
+		r.status = e.Track.Status
 		t.redraw(e.Time, false)
 		return
 	}
 	if e.Kind == deploy.Deleted || e.Kind == deploy.Pruned {
-		for ref, r := range t.rows {
-			if ref.String() == e.Object {
-				r.gone = strings.ToLower(string(e.Kind))
-			}
+		if r, ok := t.rows[parseKey(e.Object)]; ok {
+			r.gone = strings.ToLower(string(e.Kind))
 		}
 	}
 	if e.Kind == deploy.Applied || e.Kind == deploy.Tracking && e.Track.Type == track.Done {
@@ -80,14 +109,36 @@ func (t *liveTable) print(e deploy.Event) {
 	t.redraw(e.Time, true)
 }
 
-// flush draws the final state.
-func (t *liveTable) flush() { t.redraw(time.Now(), true) }
+// tick redraws so the TIME column moves and a resized terminal gets a fitting table.
+func (t *liveTable) tick(now time.Time) { t.redraw(now, true) }
 
-func (t *liveTable) clear() {
-	if t.drawn > 0 {
-		fmt.Fprintf(t.w, "\x1b[%dA\x1b[J", t.drawn)
-		t.drawn = 0
+// flush draws the final state, with each object's time from the tracker's result.
+func (t *liveTable) flush(now time.Time, res *track.Result) {
+	if res != nil {
+		for _, o := range res.Objects {
+			if r, ok := t.rows[o.Ref]; ok && o.Status.Phase == health.Ready {
+				r.status, r.readyAfter = o.Status, o.ReadyAfter
+			}
+		}
 	}
+	t.redraw(now, true)
+}
+
+// clear moves the cursor back over the last drawing and erases it.
+func (t *liveTable) clear() {
+	if len(t.drawn) == 0 {
+		return
+	}
+	cols, _ := t.size()
+	n := 0
+	for _, w := range t.drawn {
+		n++
+		if cols > 0 && cols < t.cols && w > cols {
+			n += (w - 1) / cols // rewrapped by a narrower terminal
+		}
+	}
+	fmt.Fprintf(t.w, "\r\x1b[%dA\x1b[J", n)
+	t.drawn = t.drawn[:0]
 }
 
 func (t *liveTable) redraw(now time.Time, force bool) {
@@ -99,32 +150,121 @@ func (t *liveTable) redraw(now time.Time, force bool) {
 	}
 	t.last = now
 	t.clear()
-	var b strings.Builder
-	fmt.Fprintf(&b, "%-50s %-12s %-7s %-8s %s\n", "OBJECT", "STATUS", "READY", "TIME", "DETAIL")
-	for _, ref := range t.order {
-		r := t.rows[ref]
-		ready := ""
-		if r.status.Desired > 0 {
-			ready = fmt.Sprintf("%d/%d", r.status.Ready, r.status.Desired)
-		}
-		elapsed := now.Sub(t.start)
-		if r.readyAfter > 0 {
-			elapsed = r.readyAfter
-		}
-		detail := strings.TrimSpace(r.status.Reason + " " + r.status.Message)
-		phase := string(r.status.Phase)
-		if r.gone != "" {
-			phase, ready, detail = r.gone, "", "removed by shipsafe"
-		}
-		fmt.Fprintf(&b, "%-50s %-12s %-7s %-8s %s\n", truncate(ref.String(), 50), phase, ready, formatElapsed(elapsed), truncate(oneLine(detail), 70))
+	cols, lines := t.size()
+	if cols <= 0 {
+		cols = 80
 	}
+	if lines <= 0 {
+		lines = 24
+	}
+	t.cols = cols
+	lay := layoutFor(cols-1, t.longestRef())
+	var b strings.Builder
+	line := func(s string, painted string) {
+		b.WriteString(painted)
+		b.WriteString("\n")
+		t.drawn = append(t.drawn, displayWidth(s))
+	}
+	head := lay.row("OBJECT", "STATUS", "READY", "TIME", "DETAIL")
+	line(head, head)
+	shown, hidden := t.window(lines - 3) // header, summary, and the cursor's line
+	for _, ref := range shown {
+		plain, painted := t.rowText(lay, ref, now)
+		line(plain, painted)
+	}
+	sum := truncate(t.summary(now, hidden), cols-1)
+	line(sum, sum)
 	fmt.Fprint(t.w, b.String())
-	t.drawn = len(t.order) + 1
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+// window picks at most max rows: failed first, then progressing, then the rest, each in
+// the order they appeared; hidden counts what did not fit.
+func (t *liveTable) window(max int) (shown []track.ObjectRef, hidden int) {
+	if max < 1 {
+		max = 1
 	}
-	return s[:n-1] + "…"
+	if len(t.order) <= max {
+		return t.order, 0
+	}
+	pick := map[track.ObjectRef]bool{}
+	for _, want := range []func(*tableRow) bool{
+		func(r *tableRow) bool { return r.gone == "" && r.status.Phase == health.Failed },
+		func(r *tableRow) bool { return r.gone == "" && r.status.Phase != health.Ready },
+		func(*tableRow) bool { return true },
+	} {
+		for _, ref := range t.order {
+			if len(pick) < max && want(t.rows[ref]) {
+				pick[ref] = true
+			}
+		}
+	}
+	for _, ref := range t.order {
+		if pick[ref] {
+			shown = append(shown, ref)
+		}
+	}
+	return shown, len(t.order) - len(shown)
+}
+
+// summary is the table's last line: counts and elapsed time.
+func (t *liveTable) summary(now time.Time, hidden int) string {
+	var ready, failed int
+	for _, r := range t.rows {
+		switch {
+		case r.gone != "":
+		case r.status.Phase == health.Ready:
+			ready++
+		case r.status.Phase == health.Failed:
+			failed++
+		}
+	}
+	s := fmt.Sprintf("%d/%d ready", ready, len(t.order))
+	if failed > 0 {
+		s += fmt.Sprintf(", %d failed", failed)
+	}
+	if hidden > 0 {
+		s += fmt.Sprintf(", %d more not shown", hidden)
+	}
+	return s + ", " + formatElapsed(now.Sub(t.start).Truncate(100*time.Millisecond))
+}
+
+func (t *liveTable) rowText(lay tableLayout, ref track.ObjectRef, now time.Time) (plain, painted string) {
+	r := t.rows[ref]
+	ready := ""
+	if r.status.Desired > 0 {
+		ready = fmt.Sprintf("%d/%d", r.status.Ready, r.status.Desired)
+	}
+	elapsed := ""
+	switch {
+	case r.gone != "":
+	case r.status.Phase == health.Ready:
+		elapsed = formatElapsed(r.readyAfter)
+	case !t.trackStart.IsZero():
+		elapsed = formatElapsed(now.Sub(t.trackStart).Truncate(100 * time.Millisecond))
+	}
+	detail := oneLine(strings.TrimSpace(r.status.Reason + " " + r.status.Message))
+	phase := string(r.status.Phase)
+	if r.gone != "" {
+		phase, ready, detail = r.gone, "", "removed by shipsafe"
+	}
+	plain = lay.row(ref.String(), phase, ready, elapsed, detail)
+	if !t.colour {
+		return plain, plain
+	}
+	colour := map[string]string{string(health.Ready): ansiGreen, string(health.Failed): ansiRed, string(health.Progressing): ansiYel}[phase]
+	if colour == "" {
+		return plain, plain
+	}
+	// Colour only the STATUS cell: its position is fixed by the layout.
+	pre := lay.obj + 1
+	cell := pad(phase, lay.status)
+	return plain, plain[:byteOffset(plain, pre)] + colour + cell + ansiReset + plain[byteOffset(plain, pre+lay.status):]
+}
+
+func (t *liveTable) longestRef() int {
+	n := 0
+	for _, ref := range t.order {
+		n = max(n, displayWidth(ref.String()))
+	}
+	return n
 }
