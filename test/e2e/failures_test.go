@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,17 +37,15 @@ spec:
 %s`, pod, image, container)
 }
 
-// jsonEvent is the part of a `deploy -o json` event line the tests read.
+// jsonEvent is the part of a `deploy -o json` line the tests read
+// (docs/schema/v1/events.schema.json).
 type jsonEvent struct {
-	Time    time.Time
-	Kind    string
-	Message string
-	Track   *struct {
-		Type    string
-		Status  struct{ Phase, Reason, Message string }
-		Message string
-		Source  string
-	}
+	Type    string    `json:"type"`
+	Time    time.Time `json:"time"`
+	Phase   string    `json:"phase"`
+	Reason  string    `json:"reason"`
+	Message string    `json:"message"`
+	Source  string    `json:"source"`
 }
 
 // TestFailuresAreReportedFast deploys one release per failure kind and checks that
@@ -92,10 +91,13 @@ spec:
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			start := time.Now()
+			report := filepath.Join(t.TempDir(), "report.json")
 			res := e.shipsafe(t, ctx, "-n", ns, "deploy", "rel", "-f", writeManifest(t, tc.manifest), "-o", "json",
+				"--report", report,
 				// Short graces: the test measures detection, not the chosen grace.
 				"--ready-grace", "2s", "--unschedulable-grace", "3s")
 			wantExit(t, res, 1)
+			wantSchemaValid(t, e, res.stdout, report, "rolled-back")
 			var failedAt time.Time
 			var out strings.Builder
 			sc := bufio.NewScanner(strings.NewReader(res.stdout))
@@ -105,9 +107,10 @@ spec:
 				if json.Unmarshal(sc.Bytes(), &ev) != nil {
 					continue
 				}
-				if ev.Track != nil {
-					fmt.Fprintf(&out, "%s %s %s %s\n", ev.Track.Status.Reason, ev.Track.Status.Message, ev.Track.Source, ev.Track.Message)
-					if ev.Track.Type == "StatusChanged" && ev.Track.Status.Phase == "Failed" && failedAt.IsZero() {
+				switch ev.Type {
+				case "status", "event", "log":
+					fmt.Fprintf(&out, "%s %s %s\n", ev.Reason, ev.Message, ev.Source)
+					if ev.Type == "status" && ev.Phase == "Failed" && failedAt.IsZero() {
 						failedAt = ev.Time
 					}
 				}
