@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # gen.sh DIR N: writes the benchmark inputs for N ConfigMaps into DIR:
 #   v1.yaml, v2.yaml   plain manifests (v2 changes every object's data)
+#   v3.yaml            v2 with one object changed (cm-0000's version is 3)
 #   chart/             a Helm chart rendering the same N ConfigMaps from .Values.version
 #   crash.yaml         a Deployment whose image crashes at start
 #   crashchart/        the same Deployment as a chart
@@ -12,12 +13,13 @@ for v in 1 2; do
 		printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%04d\ndata:\n  version: "%s"\n  payload: "%s"\n---\n' "$i" "$v" "value-$i-of-$n"
 	done >"$dir/v$v.yaml"
 done
+sed '0,/version: "2"/s//version: "3"/' "$dir/v2.yaml" >"$dir/v3.yaml"
 cat >"$dir/chart/Chart.yaml" <<YAML
 apiVersion: v2
 name: configmaps
 version: 0.1.0
 YAML
-echo 'version: "1"' >"$dir/chart/values.yaml"
+printf 'version: "1"\nfirst: ""\n' >"$dir/chart/values.yaml"
 cat >"$dir/chart/templates/configmaps.yaml" <<YAML
 {{- range \$i := until $n }}
 apiVersion: v1
@@ -25,7 +27,7 @@ kind: ConfigMap
 metadata:
   name: cm-{{ printf "%04d" \$i }}
 data:
-  version: {{ \$.Values.version | quote }}
+  version: {{ if and (eq \$i 0) \$.Values.first }}{{ \$.Values.first | quote }}{{ else }}{{ \$.Values.version | quote }}{{ end }}
   payload: "value-{{ \$i }}-of-$n"
 ---
 {{- end }}

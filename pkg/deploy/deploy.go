@@ -85,13 +85,14 @@ func (d *Deploy) run(ctx context.Context, s spec) (*Result, error) {
 		}
 	}()
 
-	recovered, err := d.recoverInterrupted(ctx, s.Release, s.RunOptions, ev)
+	recovered, revs, err := d.recoverInterrupted(ctx, s.Release, s.RunOptions, ev)
 	if err != nil {
 		return nil, err
 	}
-	revs, err := d.cfg.Store.History(ctx, s.Release)
-	if err != nil {
-		return nil, stoppedBeforeChange(ctx, s.Release, fmt.Errorf("read history of %q: %w", s.Release, err))
+	if revs == nil {
+		if revs, err = d.cfg.Store.History(ctx, s.Release); err != nil {
+			return nil, stoppedBeforeChange(ctx, s.Release, fmt.Errorf("read history of %q: %w", s.Release, err))
+		}
 	}
 	if err := checkRendered(s.RenderedFor, revs); err != nil {
 		return nil, stoppedBeforeChange(ctx, s.Release, err)

@@ -127,12 +127,17 @@ func (d *Deploy) verifyRestored(parent, rctx context.Context, rev, last *release
 // recoverInterrupted finds revisions left pending by a deploy that died (its lock
 // expired, so we could take it) and restores consistency as that deploy would have:
 // back to the last deployed revision, deleting what the interrupted revision created.
-// It returns the number of the revision it recovered, or 0. The restore runs as opts say,
-// but always: NoRollback does not apply to another deploy's revision.
-func (d *Deploy) recoverInterrupted(ctx context.Context, rel string, opts RunOptions, ev *emitter) (int, error) {
+// It returns the number of the revision it recovered, or 0, and, when nothing was
+// pending, the history it read: under the lock it is still current (nil otherwise: read
+// it again). The restore runs as opts say, but always: NoRollback does not apply to
+// another deploy's revision.
+func (d *Deploy) recoverInterrupted(ctx context.Context, rel string, opts RunOptions, ev *emitter) (int, []*release.Revision, error) {
 	revs, err := d.cfg.Store.History(ctx, rel)
 	if err != nil {
-		return 0, fmt.Errorf("read history of %q: %w", rel, err)
+		return 0, nil, fmt.Errorf("read history of %q: %w", rel, err)
+	}
+	if len(release.Pending(revs)) == 0 {
+		return 0, revs, nil
 	}
 	var recovered int
 	for _, p := range release.Pending(revs) {
@@ -147,7 +152,7 @@ func (d *Deploy) recoverInterrupted(ctx context.Context, rel string, opts RunOpt
 			recovered = p.Number
 			continue
 		}
-		return 0, fmt.Errorf("recover interrupted revision %d of %q: %w", p.Number, rel, err)
+		return 0, nil, fmt.Errorf("recover interrupted revision %d of %q: %w", p.Number, rel, err)
 	}
-	return recovered, nil
+	return recovered, nil, nil
 }
