@@ -68,23 +68,36 @@ spec:
     max: {cpu: %s}`, max))
 }
 
-// deployJSON deploys docs as release "big" in ns with -o json and returns its result
-// (the last line of the output).
+// deployJSON deploys docs as release "big" in ns with -o json and returns, from its
+// result line (the run report), the objects it applied (those with an apply time), how
+// many it did not, and its API requests.
 func (e *env) deployJSON(t *testing.T, ctx context.Context, ns string, docs []string) (applied []string, unchanged int, requests int) {
 	t.Helper()
 	r := e.shipsafe(t, ctx, "-n", ns, "deploy", "big", "-o", "json", "-f", writeManifest(t, docs...))
 	wantExit(t, r, 0)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	var res struct {
-		Applied     []string `json:"applied"`
-		Unchanged   int      `json:"unchanged"`
-		APIRequests int      `json:"apiRequests"`
+		Type    string `json:"type"`
+		Objects []struct {
+			Object struct {
+				Kind, Namespace, Name string
+			} `json:"object"`
+			AppliedSeconds *float64 `json:"appliedSeconds"`
+		} `json:"objects"`
+		APIRequests int `json:"apiRequests"`
 	}
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
-		t.Fatalf("decode the deploy's result: %v", err)
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil || res.Type != "result" {
+		t.Fatalf("decode the deploy's result line (type %q): %v", res.Type, err)
 	}
-	slices.Sort(res.Applied)
-	return res.Applied, res.Unchanged, res.APIRequests
+	for _, o := range res.Objects {
+		if o.AppliedSeconds == nil {
+			unchanged++
+			continue
+		}
+		applied = append(applied, o.Object.Kind+" "+o.Object.Namespace+"/"+o.Object.Name)
+	}
+	slices.Sort(applied)
+	return applied, unchanged, res.APIRequests
 }
 
 // TestNoOpDeployRepairsExactlyWhatChanged deploys a release of 300 objects, then changes
