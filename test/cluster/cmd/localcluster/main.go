@@ -7,6 +7,10 @@
 //	localcluster image APP TAG       build testapps/APP into local.test/APP:TAG and import it
 //	localcluster restart COMPONENT   restart one component (kube-apiserver, kubelet...)
 //	localcluster build               build the Kubernetes binaries into the cache only
+//	localcluster dist-image REF DIST OUT [import]
+//	                                 write shipsafe's multi-arch release image (from the
+//	                                 `make dist` binaries in DIST) as an OCI archive OUT;
+//	                                 with import, also load it into the cluster as REF
 package main
 
 import (
@@ -16,7 +20,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/shipsafe/shipsafe/test/cluster"
 )
@@ -84,8 +90,10 @@ func run(ctx context.Context, args []string) error {
 		}
 		fmt.Println(ref)
 		return nil
+	case "dist-image":
+		return distImage(ctx, args[1:])
 	default:
-		return fmt.Errorf("unknown command %q; want up, down, leftovers, restart, build or image", args[0])
+		return fmt.Errorf("unknown command %q; want up, down, leftovers, restart, build, image or dist-image", args[0])
 	}
 }
 
@@ -106,4 +114,45 @@ func repoRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// distImage builds shipsafe's release image: linux/amd64 and linux/arm64 from the
+// binaries of `make dist`, dated SOURCE_DATE_EPOCH and labelled with VERSION and COMMIT.
+func distImage(ctx context.Context, args []string) error {
+	if len(args) < 3 || len(args) > 4 || len(args) == 4 && args[3] != "import" {
+		return errors.New("usage: localcluster dist-image REF DIST OUT [import]")
+	}
+	epoch, _ := strconv.ParseInt(os.Getenv("SOURCE_DATE_EPOCH"), 10, 64)
+	spec := cluster.DistImageSpec{
+		Ref: args[0], Dist: args[1], Arches: distArches(args[1]),
+		Created: time.Unix(epoch, 0),
+		Labels: map[string]string{
+			"org.opencontainers.image.title":    "shipsafe",
+			"org.opencontainers.image.version":  os.Getenv("VERSION"),
+			"org.opencontainers.image.revision": os.Getenv("COMMIT"),
+		},
+	}
+	out, err := filepath.Abs(args[2])
+	if err != nil {
+		return err
+	}
+	if err := cluster.BuildDistImage(spec, out); err != nil {
+		return err
+	}
+	fmt.Println(out)
+	if len(args) == 4 {
+		return cluster.ImportDistImage(ctx, out, args[0], os.Stderr)
+	}
+	return nil
+}
+
+// distArches lists the Linux architectures DIST has binaries for (amd64, arm64).
+func distArches(dist string) []string {
+	var out []string
+	for _, a := range []string{"amd64", "arm64"} {
+		if _, err := os.Stat(filepath.Join(dist, "shipsafe-linux-"+a)); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
 }
