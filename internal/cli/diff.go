@@ -37,8 +37,9 @@ func (a *app) diffCommand() *cobra.Command {
 		force  bool
 	)
 	cmd := &cobra.Command{
-		Use:   "diff RELEASE -f FILE|DIR|- [-f ...] | -k DIR | --chart PATH [--values FILE] [--set k=v]",
-		Short: "Show what a deploy would change: objects to create, change and prune",
+		Use:     "diff RELEASE -f FILE|DIR|- [-f ...] | -k DIR | --chart PATH [--values FILE] [--set k=v]",
+		Example: diffExamples,
+		Short:   "Show what a deploy would change: objects to create, change and prune",
 		Long: `Diff computes what deploying the source as a new revision of RELEASE would change,
 without changing anything. Each object is prepared as deploy prepares it (namespace,
 release label) and server-side applied in dry-run mode with the shipsafe field manager,

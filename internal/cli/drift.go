@@ -14,8 +14,9 @@ import (
 func (a *app) driftCommand() *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
-		Use:   "drift RELEASE",
-		Short: "Show what changed in the cluster since the last deploy: fields edited by hand, objects deleted",
+		Use:     "drift RELEASE",
+		Example: driftExamples,
+		Short:   "Show what changed in the cluster since the last deploy: fields edited by hand, objects deleted",
 		Long: `Drift compares the live objects of RELEASE with its last deployed revision. Only the
 fields the revision sets count: each object is re-applied in a server-side dry run, as a
 deploy with --force-conflicts would restore it, and compared with the live object, so

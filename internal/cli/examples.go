@@ -18,4 +18,36 @@ const (
   shipsafe -n shop rollback web 3
   # and check the release is healthy afterwards
   shipsafe -n shop status web`
+
+	rootExamples = `  shipsafe -n shop deploy web -f k8s/
+  shipsafe -n shop status web
+  kubectl shipsafe -n shop history web   # the same binary as a kubectl plugin`
+
+	diffExamples = `  # what a deploy would change, without changing anything (exit 1: differences)
+  shipsafe -n shop diff web -f k8s/
+  shipsafe -n shop diff web --chart ./chart --values prod.yaml -o json`
+
+	driftExamples = `  # have the live objects changed since the last deploy? (exit 1: drifted)
+  shipsafe -n shop drift web`
+
+	lintExamples = `  shipsafe lint -f k8s/
+  shipsafe lint --chart ./chart --values prod.yaml --strict   # exit 2 on errors`
+
+	historyExamples = `  shipsafe -n shop history web
+  shipsafe -n shop history web -o json`
+
+	statusExamples = `  shipsafe -n shop status web
+  shipsafe -n shop status web -o json`
+
+	listExamples = `  shipsafe -n shop list
+  shipsafe list --all-namespaces -o json`
+
+	uninstallExamples = `  shipsafe -n shop uninstall web`
+
+	renderExamples = `  # the objects a deploy would apply, as YAML
+  shipsafe -n shop render web --chart ./chart --values prod.yaml
+  shipsafe -n shop render web -k overlays/prod`
+
+	verifyExamples = `  # run the deployed revision's verification checks again
+  shipsafe -n shop verify web`
 )

@@ -20,8 +20,9 @@ func (a *app) lintCommand() *cobra.Command {
 		output string
 	)
 	cmd := &cobra.Command{
-		Use:   "lint -f FILE|DIR|- [-f ...] | -k DIR | --chart PATH [--values FILE] [--set k=v]",
-		Short: "Check manifests against the zero-downtime rules",
+		Use:     "lint -f FILE|DIR|- [-f ...] | -k DIR | --chart PATH [--values FILE] [--set k=v]",
+		Example: lintExamples,
+		Short:   "Check manifests against the zero-downtime rules",
 		Long: `Lint checks workloads for what drops requests during a rollout: missing readiness
 probes, liveness identical to readiness, no preStop drain, a grace period shorter than
 preStop + the app's shutdown budget (annotation shipsafe.io/shutdown-budget), rollout

@@ -68,9 +68,10 @@ func viewsOf(revs []*release.Revision) []*revisionView {
 func (a *app) historyCommand() *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
-		Use:   "history RELEASE",
-		Short: "List a release's revisions with their status and reasons",
-		Args:  exactArgs(1, "one release name"),
+		Use:     "history RELEASE",
+		Example: historyExamples,
+		Short:   "List a release's revisions with their status and reasons",
+		Args:    exactArgs(1, "one release name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			env, err := a.readConfig(output)
 			if err != nil {
@@ -98,9 +99,10 @@ func (a *app) historyCommand() *cobra.Command {
 func (a *app) statusCommand() *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
-		Use:   "status RELEASE",
-		Short: "Show the deployed and the latest revision of a release",
-		Args:  exactArgs(1, "one release name"),
+		Use:     "status RELEASE",
+		Example: statusExamples,
+		Short:   "Show the deployed and the latest revision of a release",
+		Args:    exactArgs(1, "one release name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			env, err := a.readConfig(output)
 			if err != nil {
@@ -148,9 +150,10 @@ func (a *app) listCommand() *cobra.Command {
 		allNamespaces bool
 	)
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List releases in the namespace (or all with -A)",
-		Args:  exactArgs(0, "no arguments"),
+		Use:     "list",
+		Example: listExamples,
+		Short:   "List releases in the namespace (or all with -A)",
+		Args:    exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := outputFormat(output); err != nil {
 				return err
@@ -192,8 +195,9 @@ func (a *app) uninstallCommand() *cobra.Command {
 		output      string
 	)
 	cmd := &cobra.Command{
-		Use:   "uninstall RELEASE",
-		Short: "Delete a release's objects; keep its history unless --purge",
+		Use:     "uninstall RELEASE",
+		Example: uninstallExamples,
+		Short:   "Delete a release's objects; keep its history unless --purge",
 		Long: `Uninstall deletes the objects of the release's deployed revision, and what failed or
 interrupted revisions left, then records the release as uninstalled (--purge: deletes its
 records). A chart's pre-delete hooks run first, each tracked until ready: one that fails

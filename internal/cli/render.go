@@ -22,8 +22,9 @@ func (a *app) renderCommand() *cobra.Command {
 		offline bool
 	)
 	cmd := &cobra.Command{
-		Use:   "render RELEASE -f FILE|DIR|- | -k DIR | --chart PATH [--values FILE] [--set k=v]",
-		Short: "Print the objects a source yields, as multi-document YAML",
+		Use:     "render RELEASE -f FILE|DIR|- | -k DIR | --chart PATH [--values FILE] [--set k=v]",
+		Example: renderExamples,
+		Short:   "Print the objects a source yields, as multi-document YAML",
 		Long: `Render prints the objects of a source as deploy would read them, before it sets
 their namespace and release label: plain manifests (-f), a kustomization (-k) or a Helm
 chart (--chart).

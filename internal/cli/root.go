@@ -48,8 +48,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
-		Use:   "shipsafe",
-		Short: "Deploy to Kubernetes safely: whole and healthy, or rolled back",
+		Use:     "shipsafe",
+		Example: rootExamples,
+		Short:   "Deploy to Kubernetes safely: whole and healthy, or rolled back",
 		Long: `shipsafe deploys a release from plain YAML, tracks every object live until it is
 ready, fails fast with events and logs, and rolls back to the last good revision on any
 failure, timeout or signal. Release records and locks live in the cluster.`,

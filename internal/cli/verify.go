@@ -85,8 +85,9 @@ func (a *app) verifyCommand() *cobra.Command {
 		output string
 	)
 	cmd := &cobra.Command{
-		Use:   "verify RELEASE",
-		Short: "Run the deployed revision's verification checks now (exit 0 passed, 1 failed)",
+		Use:     "verify RELEASE",
+		Example: verifyExamples,
+		Short:   "Run the deployed revision's verification checks now (exit 0 passed, 1 failed)",
 		Long: `Verify runs the checks of the release's deployed revision (its Verification object)
 for their window, as the deploy did, and judges them; it changes nothing. For a
 scheduled pipeline step: exit 0 when every check passed, 1 when one failed (evidence
