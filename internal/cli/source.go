@@ -211,7 +211,7 @@ func skipHooks(hooks []helm.Hook, skip []string) []helm.Hook {
 }
 
 // deployHooks converts a chart's hooks, unknown ones included (deploy refuses them by
-// event), for deploy.Options.
+// event), for deploy.DeployOptions.
 func (l *loaded) deployHooks() []release.Hook {
 	var out []release.Hook
 	for _, hs := range [][]helm.Hook{l.hooks, l.unknown} {

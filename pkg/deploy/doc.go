@@ -10,7 +10,9 @@
 // failing hook fails the revision like any other failure. See release.Hook.
 //
 // Each action is built from a Config and run with a context and its options, in the style
-// of Helm's actions. The library never prints: progress comes out as Events through
-// Options.OnEvent and the outcome as a Result or a typed error (InputError, FailedError,
-// or a *release.HeldError for a locked release) that the CLI maps to exit codes.
+// of Helm's actions. The library never prints: progress comes out as Events through the
+// OnEvent of the action's options (failures that do not change the outcome, such as a
+// lock that could not be released, as Warning events), and the outcome as a Result or a
+// typed error (InputError, FailedError, or a *release.HeldError for a locked release)
+// that the CLI maps to exit codes.
 package deploy
