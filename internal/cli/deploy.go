@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,6 +26,9 @@ type deployFlags struct {
 	report          string
 	track           trackFlags
 	verify          verifyFlags
+	description     string
+	labels          map[string]string
+	atomic, wait    bool
 }
 
 func (f *deployFlags) bind(cmd *cobra.Command) {
@@ -34,7 +38,15 @@ func (f *deployFlags) bind(cmd *cobra.Command) {
 	fs.DurationVar(&f.lockWait, "lock-wait", 0, "how long to wait for another deploy of this release to finish")
 	fs.StringVar(&f.rollback, "rollback", "auto", "on failure: auto (roll back to the last deployed revision) or never (leave it for debugging; exit 3)")
 	fs.BoolVar(&f.forceConflicts, "force-conflicts", false, "also take fields that another tool's server-side apply owns (fields changed by hand are always taken back)")
-	fs.BoolVar(&f.adopt, "adopt", false, "take over existing objects not managed by this release")
+	fs.BoolVar(&f.adopt, "adopt", false, "take over existing objects not managed by this release (Helm: --take-ownership)")
+	fs.BoolVar(&f.adopt, "take-ownership", false, "Helm's spelling of --adopt")
+	fs.StringVar(&f.description, "description", "", "the revision's description in history (default: install, upgrade or rollback to N)")
+	fs.StringToStringVarP(&f.labels, "labels", "l", nil, "labels of the revision's record (key=value,...), as Helm's --labels")
+	fs.BoolVar(&f.atomic, "atomic", false, "accepted for Helm scripts: shipsafe always rolls a failed deploy back (--rollback never turns it off)")
+	fs.BoolVar(&f.wait, "wait", false, "accepted for Helm scripts: shipsafe always waits until every object is ready (--timeout bounds it)")
+	_ = fs.MarkHidden("take-ownership")
+	_ = fs.MarkHidden("atomic")
+	_ = fs.MarkHidden("wait")
 	fs.IntVar(&f.historyMax, "history-max", deploy.DefaultHistoryMax, "revisions to keep (negative: all)")
 	fs.StringVarP(&f.output, "output", "o", "text", "output: text or json (one JSON object per line, each with a \"type\"; the last is the \"result\")")
 	fs.StringVar(&f.report, "report", "", "write a JSON report of the run to this file (schema: docs/schema/v1/report.schema.json)")
@@ -49,7 +61,23 @@ func (f *deployFlags) validate() error {
 	if f.rollback != "auto" && f.rollback != "never" {
 		return &usageError{fmt.Errorf("--rollback=%q: want auto or never", f.rollback)}
 	}
+	if f.atomic && f.rollback == "never" {
+		return &usageError{errors.New("--atomic and --rollback never contradict each other: pass one")}
+	}
+	if _, err := parseLabels(f.labels); err != nil {
+		return err
+	}
 	return outputFormat(f.output)
+}
+
+// hints tells a Helm user what Helm's flags mean here.
+func (f *deployFlags) hints(w io.Writer) {
+	if f.atomic {
+		fmt.Fprintln(w, "Note: --atomic is shipsafe's default: a failed deploy is rolled back to the last deployed revision (and a failed install removed)")
+	}
+	if f.wait {
+		fmt.Fprintln(w, "Note: --wait is shipsafe's default: it always waits until every object is ready, within --timeout")
+	}
 }
 
 // runOptions returns the deploy.RunOptions the flags set.
@@ -66,14 +94,17 @@ func (f *deployFlags) runOptions() deploy.RunOptions {
 		ForceConflicts:  f.forceConflicts,
 		Adopt:           f.adopt,
 		HistoryMax:      hm,
+		Description:     f.description,
+		Labels:          f.labels,
 	}
 }
 
 func (a *app) deployCommand() *cobra.Command {
 	var (
-		df     deployFlags
-		src    sourceFlags
-		strict bool
+		df              deployFlags
+		src             sourceFlags
+		strict          bool
+		createNamespace bool
 	)
 	cmd := &cobra.Command{
 		Use:   "deploy RELEASE -f FILE|DIR|- [-f ...] | -k DIR | --chart PATH [--values FILE] [--set k=v]",
@@ -91,8 +122,9 @@ post-upgrade hooks after the objects are ready, one at a time by weight; their
 hook-delete-policy is honoured (before-hook-creation when none). A failing hook fails the
 deploy, which rolls back. The revision records its hooks: 'shipsafe rollback' to it runs
 its pre-rollback/post-rollback hooks, and 'shipsafe uninstall' its pre-delete/post-delete
-hooks; the automatic rollback of a failed deploy runs none. Test hooks are refused; leave
-them out knowingly with --skip-hooks test.
+hooks; the automatic rollback of a failed deploy runs none. Test hooks are recorded with
+the revision and not run, as Helm does ('shipsafe get hooks' shows them). The chart's
+NOTES.txt is printed after a successful deploy.
 
 A Verification object (apiVersion shipsafe.io/v1alpha1) among the sources is read, not
 applied: once every object is ready its checks (HTTP through the API server's service
@@ -113,6 +145,7 @@ Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 			if _, err := src.kind(); err != nil {
 				return err
 			}
+			df.hints(a.stderr)
 			env, err := a.actionConfig(df.track)
 			if err != nil {
 				return err
@@ -125,7 +158,7 @@ Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 			// A chart is rendered for the release as it stands; if another deploy changes
 			// it before this one holds the lock, render again (see deploy.ErrStaleRender).
 			for attempt := 1; ; attempt++ {
-				err := a.deployOnce(cmd, env, out, &df, &src, stdin(), args[0], strict)
+				err := a.deployOnce(cmd, env, out, &df, &src, stdin(), args[0], strict, createNamespace)
 				if !errors.Is(err, deploy.ErrStaleRender) || attempt == maxRenders {
 					return err
 				}
@@ -134,7 +167,8 @@ Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 		},
 	}
 	src.bind(cmd)
-	cmd.Flags().BoolVar(&strict, "strict", false, "fail (exit 2) on lint errors instead of warning")
+	cmd.Flags().BoolVar(&strict, "strict", false, "fail (exit 2) on lint errors and warnings instead of printing them")
+	cmd.Flags().BoolVar(&createNamespace, "create-namespace", false, "create the release namespace if it is missing (uninstall keeps it)")
 	df.bind(cmd)
 	return cmd
 }
@@ -143,7 +177,7 @@ Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 const maxRenders = 3
 
 // deployOnce loads the source, lints it and deploys it as a new revision of rel.
-func (a *app) deployOnce(cmd *cobra.Command, env *actionEnv, out *runOutput, df *deployFlags, src *sourceFlags, stdin io.Reader, rel string, strict bool) error {
+func (a *app) deployOnce(cmd *cobra.Command, env *actionEnv, out *runOutput, df *deployFlags, src *sourceFlags, stdin io.Reader, rel string, strict, createNamespace bool) error {
 	l, err := src.load(cmd.Context(), stdin, func() (chartTarget, error) {
 		return liveTarget(cmd.Context(), env.clients, rel, env.ns)
 	})
@@ -159,17 +193,23 @@ func (a *app) deployOnce(cmd *cobra.Command, env *actionEnv, out *runOutput, df 
 	if err := a.lintBeforeDeploy(out, l.objects, env.ns, strict); err != nil {
 		return err
 	}
-	return a.runDeploy(env, out, df, func(o deploy.RunOptions) (*deploy.Result, error) {
+	var notes string
+	if l.chart != nil {
+		notes = l.chart.Notes
+	}
+	return a.runDeploy(env, out, df, notes, func(o deploy.RunOptions) (*deploy.Result, error) {
 		return deploy.NewDeploy(env.cfg).Run(cmd.Context(), deploy.DeployOptions{
 			Release: rel, Namespace: env.ns, Objects: l.objects, Hooks: l.deployHooks(),
-			RenderedFor: l.rendered, Source: l.describe, Verification: l.verification, RunOptions: o,
+			RenderedFor: l.rendered, Source: l.describe, Verification: l.verification,
+			Chart: l.chart, CreateNamespace: createNamespace, RunOptions: o,
 		})
 	})
 }
 
 // runDeploy wires events to the run's output, runs the action with the flags'
-// RunOptions and renders its outcome (the result line and report come from out.finish).
-func (a *app) runDeploy(env *actionEnv, out *runOutput, df *deployFlags, run func(deploy.RunOptions) (*deploy.Result, error)) error {
+// RunOptions and renders its outcome (the result line and report come from out.finish),
+// with a chart's notes after a success.
+func (a *app) runDeploy(env *actionEnv, out *runOutput, df *deployFlags, notes string, run func(deploy.RunOptions) (*deploy.Result, error)) error {
 	opts := df.runOptions()
 	opts.OnEvent = out.event
 	opts.Stop = a.stop
@@ -199,5 +239,8 @@ func (a *app) runDeploy(env *actionEnv, out *runOutput, df *deployFlags, run fun
 		fmt.Fprintf(a.stdout, "recovered interrupted revision %d first\n", res.Recovered)
 	}
 	fmt.Fprintf(a.stdout, "release %q revision %d deployed in %s\n", res.Release, res.Revision, formatElapsed(res.Duration))
+	if strings.TrimSpace(notes) != "" {
+		fmt.Fprintf(a.stdout, "NOTES:\n%s\n", strings.TrimRight(notes, "\n"))
+	}
 	return nil
 }

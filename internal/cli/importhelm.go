@@ -39,7 +39,7 @@ release afterwards.`,
 				return err
 			}
 			out.attach(env)
-			return a.runDeploy(env, out, &df, func(o deploy.RunOptions) (*deploy.Result, error) {
+			return a.runDeploy(env, out, &df, "", func(o deploy.RunOptions) (*deploy.Result, error) {
 				return deploy.NewImport(env.cfg).Run(cmd.Context(), deploy.ImportOptions{
 					Release: args[0], Namespace: env.ns, Read: readHelmRelease(env.clients, env.ns, args[0]), RunOptions: o,
 				})

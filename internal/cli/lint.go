@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 
@@ -27,7 +26,8 @@ func (a *app) lintCommand() *cobra.Command {
 probes, liveness identical to readiness, no preStop drain, a grace period shorter than
 preStop + the app's shutdown budget (annotation shipsafe.io/shutdown-budget), rollout
 settings that take every replica down, and more. Exit 0 when clean or only warnings;
-with --strict, exit 2 when any finding is an error.
+with --strict, exit 2 when any finding is an error or a warning (as 'helm lint --strict'
+fails on warnings); info findings never fail.
 
 A chart is rendered offline, like 'helm template' (release name "release-name", Helm's
 default capabilities, lookup empty); its hooks are not linted.`,
@@ -60,14 +60,14 @@ default capabilities, lookup empty); its hooks are not linted.`,
 			} else {
 				printFindings(a.stdout, findings)
 			}
-			if strict && lint.HasErrors(findings) {
-				return &codeError{code: ExitInput, err: errors.New("lint found errors (--strict)")}
+			if n := strictFailures(findings); strict && n > 0 {
+				return &codeError{code: ExitInput, err: fmt.Errorf("lint found %d errors or warnings (--strict)", n)}
 			}
 			return nil
 		},
 	}
 	src.bind(cmd)
-	cmd.Flags().BoolVar(&strict, "strict", false, "exit 2 when any finding is an error")
+	cmd.Flags().BoolVar(&strict, "strict", false, "exit 2 when any finding is an error or a warning")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
 	return cmd
 }
@@ -77,10 +77,21 @@ default capabilities, lookup empty); its hooks are not linted.`,
 func (a *app) lintBeforeDeploy(out *runOutput, objs []*unstructured.Unstructured, ns string, strict bool) error {
 	findings := lint.Check(withNamespace(objs, ns))
 	out.lint(findings)
-	if strict && lint.HasErrors(findings) {
-		return &deploy.InputError{Err: errors.New("lint found errors and --strict is set; nothing was changed")}
+	if n := strictFailures(findings); strict && n > 0 {
+		return &deploy.InputError{Err: fmt.Errorf("lint found %d errors or warnings and --strict is set; nothing was changed", n)}
 	}
 	return nil
+}
+
+// strictFailures counts the findings --strict fails on: errors and warnings.
+func strictFailures(findings []lint.Finding) int {
+	n := 0
+	for _, f := range findings {
+		if f.Severity == lint.SeverityError || f.Severity == lint.SeverityWarning {
+			n++
+		}
+	}
+	return n
 }
 
 // withNamespace returns copies of objs with ns where they have none. Lint matches

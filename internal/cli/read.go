@@ -18,19 +18,38 @@ import (
 // revisionView is the JSON shape of a revision in read commands: the record without its
 // objects, plus their names.
 type revisionView struct {
-	Release      string         `json:"release"`
-	Namespace    string         `json:"namespace"`
-	Revision     int            `json:"revision"`
-	Status       release.Status `json:"status"`
-	Description  string         `json:"description,omitempty"`
-	Reason       string         `json:"reason,omitempty"`
-	Evidence     []string       `json:"evidence,omitempty"`
-	RolledBackTo int            `json:"rolledBackTo,omitempty"`
-	Source       string         `json:"source,omitempty"`
-	Holder       string         `json:"holder,omitempty"`
-	StartedAt    time.Time      `json:"startedAt"`
-	UpdatedAt    time.Time      `json:"updatedAt"`
-	Objects      []string       `json:"objects"`
+	Release      string            `json:"release"`
+	Namespace    string            `json:"namespace"`
+	Revision     int               `json:"revision"`
+	Status       release.Status    `json:"status"`
+	Description  string            `json:"description,omitempty"`
+	Reason       string            `json:"reason,omitempty"`
+	Evidence     []string          `json:"evidence,omitempty"`
+	RolledBackTo int               `json:"rolledBackTo,omitempty"`
+	Source       string            `json:"source,omitempty"`
+	Holder       string            `json:"holder,omitempty"`
+	StartedAt    time.Time         `json:"startedAt"`
+	UpdatedAt    time.Time         `json:"updatedAt"`
+	Objects      []string          `json:"objects"`
+	Chart        *chartView        `json:"chart,omitempty"`
+	Labels       map[string]string `json:"labels,omitempty"`
+}
+
+// chartView is the JSON shape of a revision's chart in read commands: which chart, not
+// its values or notes (see `shipsafe get`).
+type chartView struct {
+	Name       string `json:"name"`
+	Version    string `json:"version"`
+	AppVersion string `json:"appVersion,omitempty"`
+	Ref        string `json:"ref,omitempty"`
+	Digest     string `json:"digest,omitempty"`
+}
+
+func chartViewOf(c *release.Chart) *chartView {
+	if c == nil {
+		return nil
+	}
+	return &chartView{Name: c.Name, Version: c.Version, AppVersion: c.AppVersion, Ref: c.Ref, Digest: c.Digest}
 }
 
 func viewOf(r *release.Revision) *revisionView {
@@ -41,6 +60,7 @@ func viewOf(r *release.Revision) *revisionView {
 		Release: r.Release, Namespace: r.Namespace, Revision: r.Number, Status: r.Status,
 		Description: r.Description, Reason: r.Reason, Evidence: r.Evidence, RolledBackTo: r.RolledBackTo,
 		Source: r.Source, Holder: r.Holder, StartedAt: r.StartedAt, UpdatedAt: r.UpdatedAt, Objects: []string{},
+		Chart: chartViewOf(r.Chart), Labels: r.Labels,
 	}
 	for _, o := range r.Objects {
 		v.Objects = append(v.Objects, release.RefOf(o).String())
@@ -85,9 +105,9 @@ func (a *app) historyCommand() *cobra.Command {
 				return json.NewEncoder(a.stdout).Encode(viewsOf(revs))
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "REVISION\tUPDATED\tSTATUS\tDESCRIPTION\tREASON")
+			fmt.Fprintln(tw, "REVISION\tUPDATED\tSTATUS\tCHART\tDESCRIPTION\tREASON")
 			for _, r := range revs {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.Number, r.UpdatedAt.Local().Format(time.DateTime), r.Status, r.Description, oneLine(r.Reason))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", r.Number, r.UpdatedAt.Local().Format(time.DateTime), r.Status, chartName(r.Chart), r.Description, oneLine(r.Reason))
 			}
 			return tw.Flush()
 		},
@@ -129,6 +149,13 @@ func printStatus(w io.Writer, ns string, st *deploy.StatusReport) {
 	fmt.Fprintf(w, "release:   %s\nnamespace: %s\n", st.Release, ns)
 	if st.Deployed != nil {
 		fmt.Fprintf(w, "deployed:  revision %d (%s, %s)\n", st.Deployed.Number, st.Deployed.Description, st.Deployed.UpdatedAt.Local().Format(time.DateTime))
+		if c := st.Deployed.Chart; c != nil {
+			fmt.Fprintf(w, "chart:     %s", chartName(c))
+			if c.Digest != "" {
+				fmt.Fprintf(w, " (%s)", c.Digest)
+			}
+			fmt.Fprintln(w)
+		}
 		fmt.Fprintf(w, "objects:   %d\n", len(st.Deployed.Objects))
 		for _, o := range st.Deployed.Objects {
 			fmt.Fprintf(w, "  %s\n", release.RefOf(o))
@@ -235,4 +262,12 @@ objects are gone; one that fails is reported (exit 3) but the release is uninsta
 	cmd.Flags().DurationVar(&lockWait, "lock-wait", 0, "how long to wait for a deploy of this release to finish")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
 	return cmd
+}
+
+// chartName is "name-version" of a revision's chart, or "-" for other sources.
+func chartName(c *release.Chart) string {
+	if c == nil {
+		return "-"
+	}
+	return c.String()
 }

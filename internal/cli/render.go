@@ -17,9 +17,11 @@ import (
 
 func (a *app) renderCommand() *cobra.Command {
 	var (
-		src     sourceFlags
-		output  string
-		offline bool
+		src         sourceFlags
+		output      string
+		offline     bool
+		kubeVersion string
+		apiVersions []string
 	)
 	cmd := &cobra.Command{
 		Use:     "render RELEASE -f FILE|DIR|- | -k DIR | --chart PATH [--values FILE] [--set k=v]",
@@ -38,7 +40,8 @@ The render reads the cluster, as 'helm install' (and 'helm template --dry-run=se
 do: .Capabilities come from the live cluster, lookup reads it, and .Release.IsUpgrade
 and .Release.Revision follow the release's history. With --offline nothing is read:
 Helm's default capabilities, lookup returns an empty map, IsInstall and revision 1,
-exactly like a plain 'helm template'. Hooks whose helm.sh/hook names no Helm event are
+exactly like a plain 'helm template'; --kube-version and --api-versions set
+.Capabilities as helm template's flags of those names do. Hooks whose helm.sh/hook names no Helm event are
 left out, as Helm does, with a warning on stderr.
 
 Exit codes: 0 printed; 2 bad input.`,
@@ -49,7 +52,9 @@ Exit codes: 0 printed; 2 bad input.`,
 			}
 			ctx := cmd.Context()
 			l, err := src.load(ctx, a.stdin, func() (chartTarget, error) {
-				return a.renderTarget(ctx, args[0], offline)
+				t, err := a.renderTarget(ctx, args[0], offline)
+				t.kubeVersion, t.apiVersions = kubeVersion, apiVersions
+				return t, err
 			})
 			if err != nil {
 				return err
@@ -70,6 +75,8 @@ Exit codes: 0 printed; 2 bad input.`,
 	src.bind(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "yaml", "output: yaml (multi-document) or json (a v1 List)")
 	cmd.Flags().BoolVar(&offline, "offline", false, "render a chart without reading the cluster, like a plain helm template")
+	cmd.Flags().StringVar(&kubeVersion, "kube-version", "", "Kubernetes version for .Capabilities.KubeVersion (1.29.0), as helm template --kube-version")
+	cmd.Flags().StringSliceVarP(&apiVersions, "api-versions", "a", nil, "API versions added to .Capabilities.APIVersions (group/version or group/version/Kind); repeatable")
 	return cmd
 }
 

@@ -36,6 +36,7 @@ Exit codes as for deploy.`,
 			if err := df.validate(); err != nil {
 				return err
 			}
+			df.hints(a.stderr)
 			to := 0
 			if len(args) == 2 {
 				n, err := strconv.Atoi(args[1])
@@ -49,7 +50,7 @@ Exit codes as for deploy.`,
 				return err
 			}
 			out.attach(env)
-			return a.runDeploy(env, out, &df, func(o deploy.RunOptions) (*deploy.Result, error) {
+			return a.runDeploy(env, out, &df, "", func(o deploy.RunOptions) (*deploy.Result, error) {
 				return deploy.NewRollback(env.cfg).Run(cmd.Context(), deploy.RollbackOptions{
 					Release: args[0], Namespace: env.ns, To: to, NoHooks: noHooks, RunOptions: o,
 				})

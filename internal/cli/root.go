@@ -62,6 +62,8 @@ failure, timeout or signal. Release records and locks live in the cluster.`,
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	a.flags.AddFlags(root.PersistentFlags())
+	root.PersistentFlags().StringVar(a.flags.Context, "kube-context", "", "Helm's spelling of --context")
+	_ = root.PersistentFlags().MarkHidden("kube-context")
 	root.AddCommand(
 		a.deployCommand(),
 		a.rollbackCommand(),
@@ -76,6 +78,7 @@ failure, timeout or signal. Release records and locks live in the cluster.`,
 		a.importHelmCommand(),
 		a.verifyCommand(),
 		a.reportCommand(),
+		a.getCommand(),
 		a.versionCommand(),
 	)
 	return root

@@ -30,6 +30,9 @@ type sourceFlags struct {
 	chart     string
 	values    helm.Values
 	skipHooks []string
+	charts    chartFlags
+	// chartOnly lists the chart-only flags given (bound to the command in bind).
+	chartOnly func() []string
 }
 
 // bind adds the source flags to cmd.
@@ -37,7 +40,7 @@ func (s *sourceFlags) bind(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringArrayVarP(&s.files, "filename", "f", nil, "manifest file, directory (recursive) or - for stdin; repeatable")
 	fs.StringVarP(&s.kustomize, "kustomize", "k", "", "kustomization directory (a base or an overlay)")
-	fs.StringVar(&s.chart, "chart", "", "Helm chart directory or .tgz (dependencies must be in its charts/: helm dependency build)")
+	fs.StringVar(&s.chart, "chart", "", "Helm chart: a directory or .tgz, repo/name (helm repo add), a name with --repo URL, or oci://REGISTRY/PATH")
 	fs.StringArrayVar(&s.values.Files, "values", nil, "chart values file, or - for stdin; repeatable, later files win (-f stays the manifest flag)")
 	fs.StringArrayVar(&s.values.Set, "set", nil, "chart values on the command line (a.b=1,c[0]=x); repeatable")
 	fs.StringArrayVar(&s.values.SetString, "set-string", nil, "chart values kept as strings (key=value); repeatable")
@@ -45,6 +48,8 @@ func (s *sourceFlags) bind(cmd *cobra.Command) {
 	fs.StringArrayVar(&s.values.SetJSON, "set-json", nil, "chart values as JSON (key=json); repeatable")
 	fs.StringArrayVar(&s.values.SetLiteral, "set-literal", nil, "a chart value taken verbatim (key=value); repeatable")
 	fs.StringArrayVar(&s.skipHooks, "skip-hooks", nil, "leave out chart hooks of this event (test, pre-delete...): not run, not recorded; repeatable")
+	s.charts.bind(cmd)
+	s.chartOnly = func() []string { return s.charts.given(cmd) }
 }
 
 // kind returns the one source kind given, or a usage error.
@@ -64,10 +69,15 @@ func (s *sourceFlags) kind() (string, error) {
 	switch {
 	case len(kinds) == 0:
 		return "", &usageError{errors.New("no source: pass -f FILE|DIR|-, -k DIR or --chart PATH")}
+	case len(kinds) == 2 && s.chart != "" && len(s.files) > 0:
+		return "", &usageError{fmt.Errorf("-f and --chart exclude each other: in shipsafe -f names manifests, not chart values; " +
+			"pass values files with --values FILE (what helm's -f does)")}
 	case len(kinds) > 1:
 		return "", &usageError{fmt.Errorf("%s exclude each other: pass one source", strings.Join(kinds, " and "))}
 	case kinds[0] != "--chart" && (valuesGiven || len(s.skipHooks) > 0):
 		return "", &usageError{errors.New("--values, --set, --set-string, --set-file, --set-json, --set-literal and --skip-hooks apply to --chart only")}
+	case kinds[0] != "--chart" && s.chartOnly != nil && len(s.chartOnly()) > 0:
+		return "", &usageError{fmt.Errorf("%s apply to --chart only", strings.Join(s.chartOnly(), ", "))}
 	}
 	return kinds[0], nil
 }
@@ -80,6 +90,10 @@ type chartTarget struct {
 	isUpgrade bool
 	revision  int
 	cluster   *helm.Cluster
+	// kubeVersion and apiVersions override .Capabilities (render --kube-version,
+	// --api-versions).
+	kubeVersion string
+	apiVersions []string
 }
 
 // loaded is what a source yields.
@@ -97,6 +111,8 @@ type loaded struct {
 	rendered *deploy.RenderedFor
 	// verification is the source's Verification object (nil: none); see splitVerification.
 	verification *unstructured.Unstructured
+	// chart is, for a chart, what the revision records of it (values and notes too).
+	chart *release.Chart
 }
 
 // load reads the source and takes its Verification out of its objects (it is read,
@@ -137,10 +153,15 @@ func (s *sourceFlags) loadObjects(ctx context.Context, stdin io.Reader, target f
 	if err != nil {
 		return nil, err
 	}
-	r, err := helm.Chart{
-		Path: s.chart, Values: s.values, Release: t.release, Namespace: t.namespace,
-		IsUpgrade: t.isUpgrade, Revision: t.revision, Cluster: t.cluster, Stdin: stdin,
-	}.Render(ctx)
+	loc, err := s.charts.locate(s.chart)
+	if err != nil {
+		return nil, &deploy.InputError{Err: err}
+	}
+	ch := s.charts.chart(loc.Path)
+	ch.Values, ch.Release, ch.Namespace, ch.Stdin = s.values, t.release, t.namespace, stdin
+	ch.IsUpgrade, ch.Revision, ch.Cluster = t.isUpgrade, t.revision, t.cluster
+	ch.KubeVersion, ch.APIVersions = t.kubeVersion, t.apiVersions
+	r, err := ch.Render(ctx)
 	if err != nil {
 		if errors.Is(err, manifest.ErrInvalid) {
 			return nil, &deploy.InputError{Err: err}
@@ -148,7 +169,8 @@ func (s *sourceFlags) loadObjects(ctx context.Context, stdin io.Reader, target f
 		return nil, err
 	}
 	out := &loaded{objects: r.Objects, hooks: skipHooks(r.Hooks, s.skipHooks), unknown: skipHooks(r.Unknown, s.skipHooks),
-		warnings: r.Warnings, describe: s.describeChart(r), rendered: &deploy.RenderedFor{Revision: t.revision, Upgrade: t.isUpgrade}}
+		warnings: r.Warnings, describe: s.describeChart(r), rendered: &deploy.RenderedFor{Revision: t.revision, Upgrade: t.isUpgrade},
+		chart: s.charts.record(s.chart, r, r.Values)}
 	for _, h := range out.unknown {
 		out.warnings = append(out.warnings, fmt.Sprintf("%s (%s) has helm.sh/hook %q, which names no Helm hook event: Helm leaves it out silently",
 			manifest.KeyOf(h.Object), h.Path, strings.Join(h.Events, ",")))

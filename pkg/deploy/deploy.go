@@ -63,10 +63,20 @@ func (d *Deploy) run(ctx context.Context, s spec) (*Result, error) {
 	if err := release.ValidateName(s.Release); err != nil {
 		return nil, &InputError{Err: err}
 	}
+	missing, err := d.namespaceMissing(ctx, &s)
+	if err != nil {
+		return nil, stoppedBeforeChange(ctx, s.Release, err)
+	}
+	s.namespaceMissing = missing
 	ev.step(fmt.Sprintf("validating %d objects with a server-side dry run", len(s.Objects)))
 	objs, err := d.prepare(ctx, &s)
 	if err != nil {
 		return nil, stoppedBeforeChange(ctx, s.Release, err)
+	}
+	if s.namespaceMissing {
+		if err := d.createNamespace(ctx, objs, &s, ev); err != nil {
+			return nil, err
+		}
 	}
 
 	lock, err := d.cfg.Locker.Acquire(ctx, s.Namespace, s.Release, s.LockWait)
@@ -122,7 +132,7 @@ func (d *Deploy) run(ctx context.Context, s spec) (*Result, error) {
 	if failure != nil {
 		return nil, d.fail(ctx, &s.RunOptions, rev, last, failure, ev)
 	}
-	pruned := d.prune(ctx, revs, last, objs, ev)
+	pruned := d.prune(ctx, s.Namespace, revs, last, objs, ev)
 	if err := d.markDeployed(ctx, &s.RunOptions, rev, last, ev); err != nil {
 		return nil, err
 	}
@@ -165,6 +175,11 @@ func (d *Deploy) recordPending(ctx context.Context, s *spec, objs []*unstructure
 		Holder:       d.cfg.Holder,
 		StartedAt:    d.cfg.now(),
 		Description:  s.description,
+		Chart:        s.Chart,
+		Labels:       s.Labels,
+	}
+	if s.Description != "" {
+		rev.Description = s.Description
 	}
 	if rev.Description == "" {
 		rev.Description = "upgrade"

@@ -15,12 +15,12 @@ import (
 // prune deletes objects of the last deployed revision that the new one no longer has,
 // and those that failed revisions since then created and left behind (plan.Prune).
 // A failed prune is a warning: the new revision is deployed and ready.
-func (d *Deploy) prune(ctx context.Context, revs []*release.Revision, last *release.Revision, objs []*unstructured.Unstructured, ev *emitter) []string {
+func (d *Deploy) prune(ctx context.Context, namespace string, revs []*release.Revision, last *release.Revision, objs []*unstructured.Unstructured, ev *emitter) []string {
 	left, err := leftovers(ctx, d.cfg, revs, last)
 	if err != nil {
 		ev.warn(fmt.Sprintf("prune: %v; deploy again to retry", err))
 	}
-	gone := plan.Prune(last, left, objs)
+	gone := withoutReleaseNamespace(plan.Prune(last, left, objs), namespace, ev)
 	if len(gone) == 0 {
 		return nil
 	}

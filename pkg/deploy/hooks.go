@@ -26,9 +26,10 @@ import (
 //
 // Hooks are recorded in the revision, apart from its objects, and are never pruned: what
 // stays of them after a run is what their delete policies leave. An automatic rollback
-// after a failed deploy runs no hooks: it must not be stopped by one. A hook with an
-// event Helm has but shipsafe does not run (test) or one Helm does not know is refused
-// before anything changes, never skipped.
+// after a failed deploy runs no hooks: it must not be stopped by one. Test hooks
+// (release.HookTest) are recorded and never run, as Helm keeps them for `helm test`; a
+// hook with an event Helm does not know is refused before anything changes, never
+// skipped.
 
 // checkHooks refuses hooks shipsafe does not run and policies it does not know.
 func checkHooks(hooks []release.Hook) error {
@@ -42,10 +43,10 @@ func checkHooks(hooks []release.Hook) error {
 			errs = append(errs, fmt.Errorf("hook %s has no events", h))
 		}
 		for _, e := range h.Events {
-			if !slices.Contains(release.HookEvents(), e) {
-				errs = append(errs, fmt.Errorf("hook %s: hook kind %q is not supported by shipsafe, which runs only %s hooks; "+
-					"remove the hook from the chart (or its helm.sh/hook annotation), or leave it out with --skip-hooks %s and run it yourself",
-					h, e, strings.Join(release.HookEvents(), ", "), e))
+			if e != release.HookTest && !slices.Contains(release.HookEvents(), e) {
+				errs = append(errs, fmt.Errorf("hook %s: hook kind %q is not supported by shipsafe, which knows only %s and %s hooks; "+
+					"fix the chart's helm.sh/hook annotation, or leave the hook out with --skip-hooks %s",
+					h, e, strings.Join(release.HookEvents(), ", "), release.HookTest, e))
 			}
 		}
 		for _, p := range h.DeletePolicies {
@@ -94,14 +95,22 @@ func (d *Deploy) prepareHooks(ctx context.Context, opts *spec) error {
 	if err != nil {
 		return &InputError{Err: fmt.Errorf("read the cluster: %w; check the cluster is reachable and you may list these kinds", err)}
 	}
-	if err := plan.CheckOwnership(hookObjs, existing, opts.Release, opts.Adopt); err != nil {
+	// Test hooks are never created by a deploy: what `helm test` left of them is not
+	// taken over or refused.
+	var run []*unstructured.Unstructured
+	for _, h := range prepared {
+		if !testOnly(h) {
+			run = append(run, h.Object)
+		}
+	}
+	if err := plan.CheckOwnership(run, existing, opts.Release, opts.Adopt); err != nil {
 		return err
 	}
 	// Only hooks that do not exist yet: an existing Job, whose template is immutable,
 	// is replaced (before-hook-creation), not updated.
 	isHook := manifest.Index(hookObjs)
 	var fresh []*unstructured.Unstructured
-	for _, o := range plan.DryRunnable(norm, existing) {
+	for _, o := range opts.notInMissingNamespace(plan.DryRunnable(norm, existing)) {
 		k := manifest.KeyOf(o)
 		if _, ok := existing[k]; !ok && isHook[k] != nil {
 			fresh = append(fresh, o)
@@ -112,6 +121,12 @@ func (d *Deploy) prepareHooks(ctx context.Context, opts *spec) error {
 	}
 	opts.Hooks = prepared
 	return nil
+}
+
+// testOnly reports whether h runs on no event but release.HookTest: deploy never
+// creates it.
+func testOnly(h release.Hook) bool {
+	return len(h.Events) > 0 && !slices.ContainsFunc(h.Events, func(e string) bool { return e != release.HookTest })
 }
 
 // hooksFor returns the hooks of event in the order they run: by weight, then name.

@@ -30,8 +30,9 @@ func TestCheckHooks(t *testing.T) {
 		{"all four with policies", release.Hook{Object: hookObj("Job", "m"), Events: []string{release.HookPreInstall, release.HookPostInstall, release.HookPreUpgrade, release.HookPostUpgrade},
 			DeletePolicies: []string{release.HookBeforeCreation, release.HookDeleteSucceeded, release.HookDeleteFailed}}, nil},
 		{"rollback and delete events", release.Hook{Object: hookObj("Job", "m"), Events: []string{release.HookPreRollback, release.HookPostRollback, release.HookPreDelete, release.HookPostDelete}}, nil},
-		{"test refused", release.Hook{Object: hookObj("Pod", "t"), Events: []string{release.HookPreInstall, "test"}},
-			[]string{`hook kind "test" is not supported by shipsafe`, "batch/Pod prod/t", "--skip-hooks test"}},
+		{"test accepted", release.Hook{Object: hookObj("Pod", "t"), Events: []string{release.HookPreInstall, release.HookTest}}, nil},
+		{"unknown event named", release.Hook{Object: hookObj("Job", "m"), Events: []string{"pre-instal"}},
+			[]string{`hook kind "pre-instal" is not supported by shipsafe`, "batch/Job prod/m", "--skip-hooks pre-instal"}},
 		{"unknown event refused", release.Hook{Object: hookObj("Job", "m"), Events: []string{"pre-instal"}}, []string{`"pre-instal"`}},
 		{"no events", release.Hook{Object: hookObj("Job", "m")}, []string{"no events"}},
 		{"unknown policy", release.Hook{Object: hookObj("Job", "m"), Events: []string{release.HookPreInstall}, DeletePolicies: []string{"never"}},
@@ -132,5 +133,17 @@ func TestHookDeletePolicies(t *testing.T) {
 	}
 	if got := strings.Join(names, " "); got != "s2 s" {
 		t.Errorf("succeededToDelete = %q, want %q (last first, only hook-succeeded)", got, "s2 s")
+	}
+}
+
+func TestTestOnly(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		events []string
+		want   bool
+	}{{[]string{release.HookTest}, true}, {[]string{release.HookTest, release.HookPostInstall}, false}, {nil, false}, {[]string{release.HookPreInstall}, false}} {
+		if got := testOnly(release.Hook{Events: tt.events}); got != tt.want {
+			t.Errorf("testOnly(%v) = %v, want %v", tt.events, got, tt.want)
+		}
 	}
 }

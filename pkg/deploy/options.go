@@ -33,6 +33,11 @@ type RunOptions struct {
 	Adopt bool
 	// HistoryMax is how many revisions to keep (0 = DefaultHistoryMax, <0 = all).
 	HistoryMax int
+	// Description, when set, is the new revision's line in history instead of
+	// "install", "upgrade" or "rollback to N" (--description).
+	Description string
+	// Labels are recorded with the new revision and set on its record (--labels).
+	Labels map[string]string
 	// Stop, when closed (a second signal), ends any wait of the rollback at once; the
 	// record is still written.
 	Stop <-chan struct{}
@@ -72,6 +77,13 @@ type DeployOptions struct {
 	// post- hooks ran, while the revision is still pending, and a failed verdict fails
 	// the deploy. The revision records it, so a rollback to it runs the same checks.
 	Verification *unstructured.Unstructured
+	// Chart, for objects rendered from a Helm chart, is recorded with the revision: the
+	// chart's name, version and digest, the user's values and the notes.
+	Chart *release.Chart
+	// CreateNamespace creates the release namespace when it is missing, after
+	// validation and before the lock and the records, as a plain Namespace the release
+	// does not own (never deleted by uninstall), as `helm install --create-namespace`.
+	CreateNamespace bool
 	RunOptions
 }
 
@@ -100,6 +112,9 @@ type spec struct {
 	// takeOverFrom names field managers (Helm's "helm") whose managedFields entries are
 	// removed after applying, so shipsafe owns the fields alone.
 	takeOverFrom []string
+	// namespaceMissing is set by run when the release namespace does not exist yet: it
+	// is created after validation, which leaves out the objects in it.
+	namespaceMissing bool
 }
 
 // RenderedFor is what a chart's templates were told of the release: .Release.Revision and

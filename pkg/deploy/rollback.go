@@ -35,7 +35,7 @@ func (r *Rollback) Run(ctx context.Context, opts RollbackOptions) (*Result, erro
 	return NewDeploy(r.cfg).run(ctx, spec{
 		DeployOptions: DeployOptions{
 			Release: opts.Release, Namespace: opts.Namespace, Objects: target.Objects, Hooks: target.Hooks,
-			Source: target.Source, Verification: target.Verification, RunOptions: opts.RunOptions,
+			Source: target.Source, Verification: target.Verification, Chart: target.Chart, RunOptions: opts.RunOptions,
 		},
 		description: fmt.Sprintf("rollback to %d", target.Number),
 		rollback:    true,

@@ -104,6 +104,7 @@ func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallR
 	for _, o := range left {
 		add(o)
 	}
+	objs = withoutReleaseNamespace(objs, opts.Namespace, ev)
 	ev.step(fmt.Sprintf("deleting %d objects of release %q", len(objs), opts.Release))
 	rctx, cancel := detached(ctx, DefaultRollbackTimeout)
 	defer cancel()

@@ -22,6 +22,9 @@ const (
 	HookPostRollback = "post-rollback"
 	HookPreDelete    = "pre-delete"
 	HookPostDelete   = "post-delete"
+	// HookTest marks a test hook (`helm test`): recorded with the revision, never run by
+	// deploy, rollback or uninstall, as Helm does.
+	HookTest = "test"
 )
 
 // HookEvents are the hook events shipsafe runs.

@@ -55,6 +55,11 @@ type Revision struct {
 	FinishedAt time.Time `json:"finishedAt,omitzero"`
 	// Description is one line for history, e.g. "upgrade" or "rollback to 3".
 	Description string `json:"description,omitempty"`
+	// Chart is, for a revision rendered from a Helm chart, the chart, its values and notes.
+	Chart *Chart `json:"chart,omitempty"`
+	// Labels are the user's labels of the record (--labels), set on the record's Secret
+	// too so that records can be selected by them.
+	Labels map[string]string `json:"labels,omitempty"`
 
 	// StoreVersion is the store's opaque version of the stored copy this value was read
 	// from or last written as. Stores set it on Create, Get, History, List and Update, and
@@ -92,6 +97,13 @@ func (r *Revision) DeepCopy() *Revision {
 	c.Applied = cloneApplied(r.Applied)
 	if r.Evidence != nil {
 		c.Evidence = append([]string(nil), r.Evidence...)
+	}
+	c.Chart = r.Chart.DeepCopy()
+	if r.Labels != nil {
+		c.Labels = make(map[string]string, len(r.Labels))
+		for k, v := range r.Labels {
+			c.Labels[k] = v
+		}
 	}
 	return &c
 }

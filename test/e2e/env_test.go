@@ -22,6 +22,8 @@ type env struct {
 	client     kubernetes.Interface
 	repo       string
 	binary     string
+	// extraEnv are added to the environment of every shipsafe run (see withEnv).
+	extraEnv []string
 }
 
 var (
@@ -72,7 +74,7 @@ func (e *env) shipsafe(t *testing.T, ctx context.Context, args ...string) result
 		t.Fatalf("shipsafe binary missing at %s: run `make build` (make e2e does): %v", e.binary, err)
 	}
 	cmd := exec.CommandContext(ctx, e.binary, append([]string{"--kubeconfig", e.kubeconfig}, args...)...)
-	cmd.Env = append(os.Environ(), "CI=true")
+	cmd.Env = append(append(os.Environ(), "CI=true"), e.extraEnv...)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -86,6 +88,13 @@ func (e *env) shipsafe(t *testing.T, ctx context.Context, args ...string) result
 	}
 	t.Logf("shipsafe %s -> exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out.String(), errb.String())
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+// withEnv returns a copy of e whose shipsafe runs also get vars ("NAME=value").
+func (e *env) withEnv(vars ...string) *env {
+	c := *e
+	c.extraEnv = append(append([]string(nil), e.extraEnv...), vars...)
+	return &c
 }
 
 // deployWeb runs `shipsafe -n ns deploy web -f F`, F holding docs, and returns the result.

@@ -186,6 +186,12 @@ func (s *Secrets) recordFor(op string, rev *release.Revision) (*record, error) {
 		ObjectMeta: metav1.ObjectMeta{Name: SecretName(rev.Release, rev.Number), Namespace: s.namespace, Labels: maps.Clone(labels)},
 		Type:       SecretType,
 	}
+	// The user's labels, never over the store's own.
+	for k, v := range rev.Labels {
+		if _, own := labels[k]; !own && k != LabelStatus {
+			main.Labels[k] = v
+		}
+	}
 	main.Labels[LabelStatus] = string(rev.Status)
 	if len(body) <= MaxPartSize {
 		main.Data = map[string][]byte{DataKey: body}

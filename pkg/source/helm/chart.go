@@ -19,6 +19,7 @@ import (
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+	"helm.sh/helm/v4/pkg/cli"
 	"helm.sh/helm/v4/pkg/engine"
 	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
 
@@ -31,7 +32,8 @@ const notesSuffix = "NOTES.txt"
 // Chart renders one Helm chart from a directory or a packaged .tgz, the way `helm
 // template` and `helm install` do, with Helm's own SDK.
 type Chart struct {
-	// Path is the chart directory or .tgz on the local disk. Charts are never downloaded.
+	// Path is the chart directory or .tgz on the local disk (see Ref.Locate for charts
+	// elsewhere).
 	Path string
 	// Values are the user's values (--values, --set...).
 	Values Values
@@ -49,6 +51,26 @@ type Chart struct {
 	Cluster *Cluster
 	// Stdin is read for a values file "-"; it is never os.Stdin implicitly.
 	Stdin io.Reader
+	// DependencyUpdate, when set, fetches the dependencies Chart.yaml lists that are
+	// missing from charts/ (into the chart directory, as `helm install
+	// --dependency-update` does), with its credentials and TLS settings.
+	DependencyUpdate *Ref
+	// Settings are Helm's locations (HELM_*) for DependencyUpdate; nil reads the
+	// environment.
+	Settings *cli.EnvSettings
+	// Progress receives the dependency download's messages; nil discards them.
+	Progress io.Writer
+	// KubeVersion, when set, is .Capabilities.KubeVersion ("1.29.0"), as `helm template
+	// --kube-version` sets it.
+	KubeVersion string
+	// APIVersions are added to .Capabilities.APIVersions ("monitoring.coreos.com/v1"), as
+	// `helm template --api-versions` adds them.
+	APIVersions []string
+	// SkipCRDs leaves out the CRDs of crds/ directories (--skip-crds).
+	SkipCRDs bool
+	// PostRenderer, when set, rewrites the rendered objects (not hooks or CRDs), as
+	// Helm 3's --post-renderer executable does.
+	PostRenderer *PostRenderer
 }
 
 // Cluster is the live cluster a render reads.
@@ -61,9 +83,10 @@ type Cluster struct {
 
 // Rendered is the output of a render.
 type Rendered struct {
-	// Chart and Version name the chart rendered.
-	Chart   string
-	Version string
+	// Chart, Version and AppVersion name the chart rendered.
+	Chart      string
+	Version    string
+	AppVersion string
 	// Objects are the release's objects: first the CRDs of crds/ directories (the chart's
 	// and its sub-charts', which Helm installs before anything else), then the rendered
 	// templates in Helm's install order. Hooks are not among them.
@@ -78,6 +101,9 @@ type Rendered struct {
 	Unknown []Hook
 	// Notes is the chart's rendered NOTES.txt (not an object).
 	Notes string
+	// Values are the user's values, merged (Values.Merge), without the chart's defaults:
+	// what `helm get values` shows.
+	Values map[string]any
 	// Warnings are things to tell the user: a deprecated chart, say.
 	Warnings []string
 }
@@ -93,7 +119,7 @@ func (c Chart) Render(ctx context.Context) (*Rendered, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Rendered{Chart: ch.Metadata.Name, Version: ch.Metadata.Version}
+	out := &Rendered{Chart: ch.Metadata.Name, Version: ch.Metadata.Version, AppVersion: ch.Metadata.AppVersion}
 	if ch.Metadata.Deprecated {
 		out.Warnings = append(out.Warnings, fmt.Sprintf("chart %s %s is deprecated", ch.Metadata.Name, ch.Metadata.Version))
 	}
@@ -101,6 +127,7 @@ func (c Chart) Render(ctx context.Context) (*Rendered, error) {
 	if err != nil {
 		return nil, err
 	}
+	out.Values = copyValues(vals)
 	if err := chartutil.ProcessDependencies(ch, vals); err != nil {
 		return nil, invalid(err, "chart %s: process dependencies", ch.Metadata.Name)
 	}
@@ -112,6 +139,14 @@ func (c Chart) Render(ctx context.Context) (*Rendered, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.KubeVersion != "" {
+		kv, err := common.ParseKubeVersion(c.KubeVersion)
+		if err != nil {
+			return nil, invalidf("--kube-version %q: %v; give a version such as 1.29.0", c.KubeVersion, err)
+		}
+		caps.KubeVersion = *kv
+	}
+	caps.APIVersions = append(caps.APIVersions, c.APIVersions...)
 	if kv := ch.Metadata.KubeVersion; kv != "" && !chartutil.IsCompatibleRange(kv, caps.KubeVersion.String()) {
 		return nil, invalidf("chart %s requires kubeVersion %s, which is incompatible with Kubernetes %s",
 			ch.Metadata.Name, kv, caps.KubeVersion.Version)
@@ -129,16 +164,26 @@ func (c Chart) Render(ctx context.Context) (*Rendered, error) {
 		return nil, invalid(err, "chart %s", ch.Metadata.Name)
 	}
 	var errs []error
-	for _, crd := range ch.CRDObjects() {
-		objs, err := manifest.Decode(crd.Filename, strings.NewReader(string(crd.File.Data)))
-		errs = append(errs, err)
-		out.Objects = append(out.Objects, objs...)
+	if !c.SkipCRDs {
+		for _, crd := range ch.CRDObjects() {
+			objs, err := manifest.Decode(crd.Filename, strings.NewReader(string(crd.File.Data)))
+			errs = append(errs, err)
+			out.Objects = append(out.Objects, objs...)
+		}
 	}
 	out.CRDs = len(out.Objects)
-	for _, m := range manifests {
-		objs, err := manifest.Decode(m.Name, strings.NewReader(m.Content))
-		errs = append(errs, err)
+	if c.PostRenderer != nil {
+		objs, err := c.PostRenderer.run(ctx, manifests)
+		if err != nil {
+			return nil, err
+		}
 		out.Objects = append(out.Objects, objs...)
+	} else {
+		for _, m := range manifests {
+			objs, err := manifest.Decode(m.Name, strings.NewReader(m.Content))
+			errs = append(errs, err)
+			out.Objects = append(out.Objects, objs...)
+		}
 	}
 	for _, h := range hooks {
 		hook, err := newHook(h)
@@ -175,7 +220,7 @@ func (c Chart) load() (*chart.Chart, error) {
 	}
 	if _, err := os.Stat(c.Path); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, invalidf("chart %s does not exist; give a chart directory or a .tgz on this machine (charts are never downloaded: helm pull it first)", c.Path)
+			return nil, invalidf("chart %s does not exist; give a chart directory or .tgz, repo/name (helm repo add), --repo URL or oci://", c.Path)
 		}
 		return nil, fmt.Errorf("read chart %s: %w", c.Path, err)
 	}
@@ -190,7 +235,18 @@ func (c Chart) load() (*chart.Chart, error) {
 		return nil, invalidf("chart %s is a %s chart, which cannot be installed", ch.Metadata.Name, t)
 	}
 	if err := checkDependencies(ch, c.Path); err != nil {
-		return nil, err
+		if c.DependencyUpdate == nil {
+			return nil, err
+		}
+		if err := updateDependencies(c.Path, *c.DependencyUpdate, c.Settings, c.Progress); err != nil {
+			return nil, err
+		}
+		if ch, err = loader.Load(c.Path); err != nil {
+			return nil, invalid(err, "load chart %s after updating its dependencies", c.Path)
+		}
+		if err := checkDependencies(ch, c.Path); err != nil {
+			return nil, err
+		}
 	}
 	return ch, nil
 }
@@ -260,6 +316,6 @@ func checkDependencies(ch *chart.Chart, chartPath string) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	return invalidf("chart %s: Chart.yaml lists dependencies missing from its charts/ directory: %s; run `helm dependency build %s` to fetch them (shipsafe renders only what is on disk)",
+	return invalidf("chart %s: Chart.yaml lists dependencies missing from its charts/ directory: %s; run `helm dependency build %s` to fetch them, or pass --dependency-update",
 		ch.Metadata.Name, strings.Join(missing, ", "), chartPath)
 }

@@ -121,3 +121,27 @@ func (r *reader) file(path string) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// copyValues deep-copies values (maps, slices and scalars as YAML and strvals build them),
+// so that rendering, which may change its input, leaves the copy as the user gave it.
+func copyValues(v map[string]any) map[string]any {
+	out := make(map[string]any, len(v))
+	for k, e := range v {
+		out[k] = copyValue(e)
+	}
+	return out
+}
+
+func copyValue(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		return copyValues(t)
+	case []any:
+		s := make([]any, len(t))
+		for i, e := range t {
+			s[i] = copyValue(e)
+		}
+		return s
+	}
+	return v
+}
