@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"helm.sh/helm/v4/pkg/cli"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/shipsafe/shipsafe/pkg/release"
 	"github.com/shipsafe/shipsafe/pkg/source/helm"
@@ -103,9 +104,12 @@ func parseLabels(pairs map[string]string) (map[string]string, error) {
 	if len(pairs) == 0 {
 		return nil, nil
 	}
-	for k := range pairs {
+	for k, v := range pairs {
 		if k == "owner" || strings.HasPrefix(k, "shipsafe.io/") {
 			return nil, &usageError{fmt.Errorf("--labels %s: %q is a label shipsafe sets on its records itself; choose another key", k, k)}
+		}
+		if errs := append(validation.IsQualifiedName(k), validation.IsValidLabelValue(v)...); len(errs) > 0 {
+			return nil, &usageError{fmt.Errorf("--labels %s=%s: %s", k, v, strings.Join(errs, "; "))}
 		}
 	}
 	return pairs, nil

@@ -77,7 +77,7 @@ func (s *sourceFlags) kind() (string, error) {
 	case kinds[0] != "--chart" && (valuesGiven || len(s.skipHooks) > 0):
 		return "", &usageError{errors.New("--values, --set, --set-string, --set-file, --set-json, --set-literal and --skip-hooks apply to --chart only")}
 	case kinds[0] != "--chart" && s.chartOnly != nil && len(s.chartOnly()) > 0:
-		return "", &usageError{fmt.Errorf("%s apply to --chart only", strings.Join(s.chartOnly(), ", "))}
+		return "", &usageError{fmt.Errorf("%s: chart flags, given without --chart", strings.Join(s.chartOnly(), ", "))}
 	}
 	return kinds[0], nil
 }

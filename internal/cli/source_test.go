@@ -28,7 +28,7 @@ func TestSourceKind(t *testing.T) {
 		{"none", sourceFlags{}, "", "no source"},
 		{"two kinds", sourceFlags{kustomize: "k", chart: "web"}, "", "-k and --chart exclude each other"},
 		{"-f with --chart: values hint", sourceFlags{files: []string{"values.yaml"}, chart: "web"}, "", "pass values files with --values FILE"},
-		{"chart-only flags without chart", sourceFlags{files: []string{"a.yaml"}, chartOnly: func() []string { return []string{"--version"} }}, "", "--version apply to --chart only"},
+		{"chart-only flags without chart", sourceFlags{files: []string{"a.yaml"}, chartOnly: func() []string { return []string{"--version"} }}, "", "--version: chart flags, given without --chart"},
 		{"three kinds", sourceFlags{files: []string{"a.yaml"}, kustomize: "k", chart: "web"}, "", "-f and -k and --chart"},
 		{"values without chart", sourceFlags{files: []string{"a.yaml"}, values: helm.Values{SetString: []string{"a=1"}}}, "", "apply to --chart only"},
 		{"skip-hooks without chart", sourceFlags{kustomize: "k", skipHooks: []string{"test"}}, "", "apply to --chart only"},
@@ -142,5 +142,48 @@ func TestRenderUsageErrors(t *testing.T) {
 				t.Errorf("stderr %q does not contain %q", errb.String(), tc.want)
 			}
 		})
+	}
+}
+
+func TestParseLabels(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		labels  map[string]string
+		wantErr string
+	}{
+		{map[string]string{"team": "web", "example.com/tier": "front"}, ""},
+		{map[string]string{"shipsafe.io/status": "x"}, "shipsafe sets on its records"},
+		{map[string]string{"owner": "me"}, "shipsafe sets on its records"},
+		{map[string]string{"bad key!": "x"}, "--labels bad key!=x"},
+		{map[string]string{"team": "not valid"}, "--labels team=not valid"},
+	} {
+		_, err := parseLabels(tt.labels)
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("parseLabels(%v): %v", tt.labels, err)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr) || exitCode(err) != ExitInput):
+			t.Errorf("parseLabels(%v) = %v; want a usage error containing %q", tt.labels, err, tt.wantErr)
+		}
+	}
+}
+
+func TestMaskSecrets(t *testing.T) {
+	t.Parallel()
+	secret := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Secret",
+		"metadata": map[string]any{"name": "s"}, "data": map[string]any{"a": "c2VjcmV0"}, "stringData": map[string]any{"b": "secret"}}}
+	cm := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "c"}, "data": map[string]any{"a": "plain"}}}
+	masked := maskSecrets([]*unstructured.Unstructured{secret, cm}, false)
+	if masked[0].Object["data"].(map[string]any)["a"] != maskedValue || masked[0].Object["stringData"].(map[string]any)["b"] != maskedValue {
+		t.Errorf("Secret not masked: %v", masked[0].Object)
+	}
+	if secret.Object["data"].(map[string]any)["a"] != "c2VjcmV0" {
+		t.Error("masking changed the recorded object")
+	}
+	if masked[1].Object["data"].(map[string]any)["a"] != "plain" {
+		t.Errorf("ConfigMap masked: %v", masked[1].Object)
+	}
+	if shown := maskSecrets([]*unstructured.Unstructured{secret}, true); shown[0].Object["data"].(map[string]any)["a"] != "c2VjcmV0" {
+		t.Error("--show-secrets masked the Secret")
 	}
 }

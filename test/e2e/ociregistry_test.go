@@ -103,7 +103,7 @@ func TestChartFromOCIRegistry(t *testing.T) {
 	}{
 		{"bad credentials", []string{"--version", "1.0.0", "--username", reg.user, "--password", "wrong"},
 			[]string{"chart " + ref + " version 1.0.0", "unauthorized", "--username/--password or helm registry login"}},
-		{"no credentials", []string{"--version", "1.0.0"}, []string{"chart " + ref + " version 1.0.0", "unauthorized"}},
+		{"no credentials", []string{"--version", "1.0.0"}, []string{"chart " + ref + " version 1.0.0", "credential not found"}},
 		{"no such version", []string{"--version", "^3", "--username", reg.user, "--password", reg.password},
 			[]string{"chart " + ref + " version ^3", "the version"}},
 	} {
