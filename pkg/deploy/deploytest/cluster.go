@@ -171,12 +171,20 @@ func (c *Cluster) DeleteObjects(_ context.Context, objs []*unstructured.Unstruct
 	return out, nil
 }
 
-// Get returns a copy of the live object, or (nil, nil).
+// Get returns a copy of the live object, or (nil, nil). Every Namespace exists, as the
+// fake holds namespaced objects in any namespace: a Namespace that was not applied is
+// returned bare.
 func (c *Cluster) Get(ctx context.Context, gvk schema.GroupVersionKind, namespace, name string) (*unstructured.Unstructured, error) {
 	if c.GetFunc != nil {
 		return c.GetFunc(ctx, gvk, namespace, name)
 	}
-	return c.Live(manifest.Key{Group: gvk.Group, Kind: gvk.Kind, Namespace: namespace, Name: name}), nil
+	live := c.Live(manifest.Key{Group: gvk.Group, Kind: gvk.Kind, Namespace: namespace, Name: name})
+	if live == nil && gvk.Group == "" && gvk.Kind == "Namespace" {
+		live = &unstructured.Unstructured{}
+		live.SetGroupVersionKind(gvk)
+		live.SetName(name)
+	}
+	return live, nil
 }
 
 // Existing returns the metadata of those objs that are live.
