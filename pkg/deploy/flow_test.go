@@ -264,9 +264,14 @@ func TestDeployTransitions(t *testing.T) {
 			want:  "input", wantHistory: "1:deployed", wantLive: "a=1 b=1", reason: "ConfigMap prod/a",
 		},
 		{
-			name: "test hook refused", revs: v1(), objs: []*unstructured.Unstructured{cm("a", "2")},
-			hooks: []release.Hook{{Object: deploytest.Object("batch/v1", "Job", "", "t", nil), Events: []string{"test"}}},
-			want:  "input", wantHistory: "1:deployed", wantLive: "a=1 b=1", reason: `hook kind "test" is not supported`,
+			name: "test hook recorded, not run", revs: v1(), objs: []*unstructured.Unstructured{cm("a", "2"), cm("b", "1")},
+			hooks: []release.Hook{{Object: deploytest.Object("batch/v1", "Job", "", "t", nil), Events: []string{release.HookTest}}},
+			want:  "ok", wantHistory: "1:superseded 2:deployed", wantLive: "a=2 b=1",
+		},
+		{
+			name: "unknown hook event refused", revs: v1(), objs: []*unstructured.Unstructured{cm("a", "2")},
+			hooks: []release.Hook{{Object: deploytest.Object("batch/v1", "Job", "", "t", nil), Events: []string{"pre-instal"}}},
+			want:  "input", wantHistory: "1:deployed", wantLive: "a=1 b=1", reason: `hook kind "pre-instal" is not supported`,
 		},
 		{
 			name: "pending record not written: nothing changed", revs: v1(), objs: []*unstructured.Unstructured{cm("a", "2")},
