@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shipsafe/shipsafe/pkg/deploy"
 	"github.com/shipsafe/shipsafe/pkg/health"
@@ -97,6 +98,65 @@ func TestLiveTableShowsStatusAndRemovals(t *testing.T) {
 	for _, want := range []string{"fatal: no DATABASE_URL", "\r\x1b[3A\x1b[J"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%q", want, out)
+		}
+	}
+}
+
+// TestTruncateKeepsCharactersWhole: cuts never split a UTF-8 character, wide characters
+// count two columns, and a long object name keeps its kind and name.
+func TestTruncateKeepsCharactersWhole(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"héllo wörld", 7, "héllo …"},
+		{"日本語のテキスト", 7, "日本語…"},
+		{"short", 10, "short"},
+	} {
+		if got := truncate(tc.in, tc.n); got != tc.want || !utf8.ValidString(got) {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+	got := truncateMiddle("apps/Deployment a-very-long-namespace-name/web-1", 30)
+	if displayWidth(got) > 30 || !strings.HasPrefix(got, "apps/Deployment") || !strings.HasSuffix(got, "/web-1") {
+		t.Errorf("truncateMiddle = %q", got)
+	}
+}
+
+// TestLiveTableFitsNarrowTerminalsAndShowsAWindow: every line fits 40 and 80 columns;
+// with more rows than lines the not-ready ones are shown and the rest summed up.
+func TestLiveTableFitsNarrowTerminalsAndShowsAWindow(t *testing.T) {
+	t.Parallel()
+	for _, cols := range []int{40, 80} {
+		var b strings.Builder
+		tbl := newLiveTable(&b, t0, func() (int, int) { return cols, 10 }, false)
+		for i := 0; i < 30; i++ {
+			phase := health.Ready
+			if i == 25 {
+				phase = health.Failed
+			}
+			tbl.print(deploy.Event{Time: t0.Add(time.Second), Kind: deploy.Tracking, Track: &track.Event{
+				Type: track.StatusChanged, Elapsed: time.Second,
+				Object: track.ObjectRef{Kind: "ConfigMap", Namespace: "a-long-namespace-name", Name: fmt.Sprintf("cfg-%02d", i)},
+				Status: health.Status{Phase: phase, Reason: "Reason", Message: "a long message that does not fit in the column ünïcödé"},
+			}})
+		}
+		tbl.flush(t0.Add(2*time.Second), nil)
+		out := b.String()
+		last := out[strings.LastIndex(out, "OBJECT"):]
+		lines := strings.Split(strings.TrimSuffix(last, "\n"), "\n")
+		if len(lines) != 9 || !strings.HasPrefix(lines[len(lines)-1], "29/30 ready, 1 failed, 23 more not sho") {
+			t.Errorf("%d columns: want header, 7 rows and summary:\n%s", cols, last)
+		}
+		if !strings.Contains(last, "Failed") {
+			t.Errorf("%d columns: the failed row is not in the window:\n%s", cols, last)
+		}
+		for _, l := range lines {
+			if displayWidth(l) >= cols || !utf8.ValidString(l) {
+				t.Errorf("%d columns: line %q is %d wide", cols, l, displayWidth(l))
+			}
 		}
 	}
 }

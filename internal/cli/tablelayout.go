@@ -27,7 +27,7 @@ func layoutFor(width, longest int) tableLayout {
 
 // row renders one line of the table, never wider than the layout.
 func (l tableLayout) row(obj, status, ready, elapsed, detail string) string {
-	s := pad(truncate(obj, l.obj), l.obj) + " " + pad(status, l.status) + " " + pad(ready, l.ready) + " " + pad(elapsed, l.time)
+	s := pad(truncateMiddle(obj, l.obj), l.obj) + " " + pad(status, l.status) + " " + pad(ready, l.ready) + " " + pad(elapsed, l.time)
 	if l.detail > 0 {
 		s += " " + truncate(detail, l.detail)
 	}
@@ -62,6 +62,24 @@ func truncate(s string, n int) string {
 		w += rw
 	}
 	return b.String() + "…"
+}
+
+// truncateMiddle cuts s to at most n columns by replacing its middle with "…", so an
+// object's kind and name both stay visible when a long namespace does not fit.
+func truncateMiddle(s string, n int) string {
+	if displayWidth(s) <= n || n < 5 {
+		return truncate(s, n)
+	}
+	rs := []rune(s)
+	tail := (n - 1) / 2
+	var end []rune
+	w := 0
+	for i := len(rs) - 1; i >= 0 && w+runeWidth(rs[i]) <= tail; i-- {
+		end = append([]rune{rs[i]}, end...)
+		w += runeWidth(rs[i])
+	}
+	head := truncate(s, n-w)
+	return strings.TrimSuffix(head, "…") + "…" + string(end)
 }
 
 // displayWidth is the number of terminal columns s takes.
