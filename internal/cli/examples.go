@@ -46,7 +46,15 @@ const (
 
 	renderExamples = `  # the objects a deploy would apply, as YAML
   shipsafe -n shop render web --chart ./chart --values prod.yaml
-  shipsafe -n shop render web -k overlays/prod`
+  shipsafe -n shop render web -k overlays/prod
+  # offline, for a chosen Kubernetes version and API versions, as helm template
+  shipsafe render web --chart ./chart --offline --kube-version 1.29.0 --api-versions monitoring.coreos.com/v1`
+
+	getExamples = `  # what a revision recorded: values as given, objects (Secrets masked), hooks, notes
+  shipsafe -n shop get values web
+  shipsafe -n shop get manifest web --revision 3 --show-secrets
+  shipsafe -n shop get hooks web
+  shipsafe -n shop get notes web`
 
 	verifyExamples = `  # run the deployed revision's verification checks again
   shipsafe -n shop verify web`

@@ -21,8 +21,9 @@ type getFlags struct {
 
 func (a *app) getCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "get manifest|values|hooks|notes RELEASE",
-		Short: "Print what a revision recorded: its objects, values, hooks or notes",
+		Use:     "get manifest|values|hooks|notes RELEASE",
+		Example: getExamples,
+		Short:   "Print what a revision recorded: its objects, values, hooks or notes",
 		Long: `Get prints what a revision of a release recorded, as 'helm get' does: its objects
 (manifest), the chart values the user gave (values: files and --set flags merged, not the
 chart's defaults), its chart hooks (test hooks included) or the chart's rendered NOTES.txt.
