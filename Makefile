@@ -7,7 +7,7 @@ E2E_TIMEOUT ?= 40m
 
 HELM := $(HOME)/.cache/shipsafe/helm-v4.3.1/helm
 
-.PHONY: dist dist-test dist-image zero-downtime all build deps helm vet unit cluster-up cluster-down cluster-leftovers image integration e2e test demo bench clean
+.PHONY: dist dist-test dist-image zero-downtime all build deps helm prometheus vet unit cluster-up cluster-down cluster-leftovers image integration e2e test demo bench clean
 
 all: build
 
@@ -53,6 +53,15 @@ $(HELM):
 	mkdir -p $(dir $(HELM))
 	cd bench/helmbuild && CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=v4.3.1" -o $(HELM) helm.sh/helm/v4/cmd/helm
 
+## prometheus: Debian's prometheus package, for the tests that gate deploys on PromQL
+## queries (each runs its own on 127.0.0.1). Installed only when missing; policy-rc.d
+## keeps the package from starting its service (it is removed again if made here).
+prometheus:
+	@command -v prometheus >/dev/null || { \
+		made=; if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made=1; fi; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus; status=$$?; \
+		[ -z "$$made" ] || rm -f /usr/sbin/policy-rc.d; exit $$status; }
+
 ## vet: go vet in every module, and gofmt
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "not gofmt'ed:"; echo "$$out"; exit 1; fi
@@ -89,7 +98,7 @@ integration:
 	$(GO) test -race -count=1 ./pkg/... ./internal/...
 
 ## e2e: end-to-end tests driving the built binary against the cluster
-e2e: build helm
+e2e: build helm prometheus
 	$(GO) test -count=1 -timeout $(E2E_TIMEOUT) ./test/e2e/...
 
 ## zero-downtime: only the proof under load (naive drops requests, graceful must drop
