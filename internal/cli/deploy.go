@@ -123,8 +123,9 @@ hook-delete-policy is honoured (before-hook-creation when none). A failing hook 
 deploy, which rolls back. The revision records its hooks: 'shipsafe rollback' to it runs
 its pre-rollback/post-rollback hooks, and 'shipsafe uninstall' its pre-delete/post-delete
 hooks; the automatic rollback of a failed deploy runs none. Test hooks are recorded with
-the revision and not run, as Helm does ('shipsafe get hooks' shows them). The chart's
-NOTES.txt is printed after a successful deploy.
+the revision and not run, as Helm does ('shipsafe get hooks' shows them), unless
+--verify-chart-tests runs them as verification job checks. The chart's NOTES.txt is
+printed after a successful deploy.
 
 A Verification object (apiVersion shipsafe.io/v1alpha1) among the sources is read, not
 applied: once every object is ready its checks (HTTP through the API server's service
@@ -169,6 +170,7 @@ Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 	src.bind(cmd)
 	cmd.Flags().BoolVar(&strict, "strict", false, "fail (exit 2) on lint errors and warnings instead of printing them")
 	cmd.Flags().BoolVar(&createNamespace, "create-namespace", false, "create the release namespace if it is missing (uninstall keeps it)")
+	cmd.Flags().BoolVar(&df.verify.chartTests, "verify-chart-tests", false, "run the chart's test hooks as verification job checks once the release is ready (a failing test rolls it back)")
 	df.bind(cmd)
 	return cmd
 }
@@ -186,6 +188,14 @@ func (a *app) deployOnce(cmd *cobra.Command, env *actionEnv, out *runOutput, df 
 	}
 	for _, w := range l.warnings {
 		fmt.Fprintf(a.stderr, "Warning: %s\n", w)
+	}
+	if df.verify.chartTests {
+		if src.chart == "" {
+			return &usageError{errors.New("--verify-chart-tests applies to --chart only")}
+		}
+		if err := l.testsAsChecks(rel); err != nil {
+			return err
+		}
 	}
 	if err := df.verify.validate(l.verification); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -13,6 +14,7 @@ import (
 	"github.com/shipsafe/shipsafe/pkg/deploy"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 	"github.com/shipsafe/shipsafe/pkg/release"
+	"github.com/shipsafe/shipsafe/pkg/source/helm"
 	"github.com/shipsafe/shipsafe/pkg/verify"
 )
 
@@ -43,9 +45,35 @@ func splitVerification(objs []*unstructured.Unstructured) ([]*unstructured.Unstr
 		len(found), verify.Kind, manifest.KeyOf(found[0]), manifest.KeyOf(found[1]))
 }
 
-// verifyFlags say where verification checks find Prometheus.
+// testsAsChecks moves the chart's test hooks out of its hooks into its Verification, as
+// job checks (see verify.WithJobChecks); a hook with other events keeps those.
+func (l *loaded) testsAsChecks(rel string) error {
+	var tests []*unstructured.Unstructured
+	var hooks []helm.Hook
+	for _, h := range l.hooks {
+		if !slices.Contains(h.Events, helm.Test) {
+			hooks = append(hooks, h)
+			continue
+		}
+		tests = append(tests, h.Object)
+		h.Events = slices.DeleteFunc(slices.Clone(h.Events), func(e string) bool { return e == helm.Test })
+		if len(h.Events) > 0 {
+			hooks = append(hooks, h)
+		}
+	}
+	spec, err := verify.WithJobChecks(l.verification, rel, tests)
+	if err != nil {
+		return &deploy.InputError{Err: err}
+	}
+	l.hooks, l.verification = hooks, spec
+	return nil
+}
+
+// verifyFlags say where verification checks find Prometheus, and (deploy only) whether
+// a chart's test hooks run as checks.
 type verifyFlags struct {
 	prometheusURL string
+	chartTests    bool
 }
 
 func (f *verifyFlags) bind(cmd *cobra.Command) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"time"
 
@@ -33,6 +34,22 @@ func newPromProber(name string, c *PrometheusCheck, url string, now func() time.
 }
 
 func (p *promProber) query() string { return p.check.Query }
+
+// rangeSelector matches a PromQL range or subquery: [1m], [30s], [5m:1m].
+var rangeSelector = regexp.MustCompile(`\[([0-9][0-9a-z]*)(?::[0-9a-z]*)?\]`)
+
+// warmup is the longest range in the query: before that much time has passed since the
+// release became ready, a rate still mixes in the previous version's samples (or, in a
+// rollback, the failed version's), so the check takes no sample before it.
+func (p *promProber) warmup() time.Duration {
+	var longest time.Duration
+	for _, m := range rangeSelector.FindAllStringSubmatch(p.check.Query, -1) {
+		if d, err := model.ParseDuration(m[1]); err == nil && time.Duration(d) > longest {
+			longest = time.Duration(d)
+		}
+	}
+	return longest
+}
 
 // threshold is the condition samples are judged by, relative to the baseline if any.
 func (p *promProber) threshold() Condition {

@@ -116,7 +116,11 @@ func (r *Runner) window(ctx context.Context, spec *Spec, probers []prober, talli
 				emit(p.probe(wctx))
 				return
 			}
-			r.sampleEvery(wctx, verdict.Start, spec, p, emit)
+			var wait time.Duration
+			if pp, ok := p.(*promProber); ok {
+				wait = pp.warmup() - spec.InitialDelay
+			}
+			r.sampleEvery(wctx, verdict.Start, wait, spec, p, emit)
 		}()
 	}
 	go func() {
@@ -142,11 +146,20 @@ func (r *Runner) window(ctx context.Context, spec *Spec, probers []prober, talli
 }
 
 // sampleEvery probes p at start, start+interval, ... up to start+For, passing each
-// sample to emit until emit refuses it (the window was stopped).
-func (r *Runner) sampleEvery(ctx context.Context, start time.Time, spec *Spec, p prober, emit func(Sample) bool) {
+// sample to emit until emit refuses it (the window was stopped). Times before
+// start+notBefore are skipped; if that leaves none, p is probed once at start+notBefore.
+func (r *Runner) sampleEvery(ctx context.Context, start time.Time, notBefore time.Duration, spec *Spec, p prober, emit func(Sample) bool) {
 	n := int(spec.For / spec.Interval)
-	for k := 0; k <= n; k++ {
-		if k > 0 {
+	first := 0
+	if notBefore > 0 {
+		first = int((notBefore + spec.Interval - 1) / spec.Interval)
+		if first > n {
+			first, n = 0, 0
+			start = start.Add(notBefore)
+		}
+	}
+	for k := first; k <= n; k++ {
+		if k > 0 || notBefore > 0 {
 			wait := time.Until(start.Add(time.Duration(k) * spec.Interval))
 			t := time.NewTimer(wait)
 			select {

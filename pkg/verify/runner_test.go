@@ -94,3 +94,44 @@ func TestWindowInterrupted(t *testing.T) {
 		t.Errorf("interrupted window: passed %v, reason %q", v.Passed, v.Reason())
 	}
 }
+
+func TestWarmup(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]time.Duration{
+		`up`: 0,
+		`sum(rate(x{code="500"}[6s])) / sum(rate(x[1m]))`: time.Minute,
+		`max_over_time(rate(x[30s])[5m:1m])`:               5 * time.Minute,
+	} {
+		if got := (&promProber{check: &PrometheusCheck{Query: q}}).warmup(); got != want {
+			t.Errorf("warmup(%s) = %s, want %s", q, got, want)
+		}
+	}
+}
+
+func TestSampleEveryNotBefore(t *testing.T) {
+	t.Parallel()
+	spec := &Spec{For: 40 * time.Millisecond, Interval: 10 * time.Millisecond}
+	count := func(notBefore time.Duration) (int, time.Duration) {
+		p := &fakeProber{outcomes: []Outcome{Pass}}
+		start := time.Now()
+		var firstAt time.Duration
+		n := 0
+		(&Runner{}).sampleEvery(context.Background(), start, notBefore, spec, p, func(Sample) bool {
+			if n == 0 {
+				firstAt = time.Since(start)
+			}
+			n++
+			return true
+		})
+		return n, firstAt
+	}
+	if n, _ := count(0); n != 5 {
+		t.Errorf("no warmup: %d samples, want 5", n)
+	}
+	if n, at := count(25 * time.Millisecond); n != 2 || at < 25*time.Millisecond {
+		t.Errorf("warmup 25ms: %d samples, first after %s; want 2 (at 30 and 40 ms)", n, at)
+	}
+	if n, at := count(100 * time.Millisecond); n != 1 || at < 100*time.Millisecond {
+		t.Errorf("warmup past the window: %d samples, first after %s; want 1 at 100 ms", n, at)
+	}
+}

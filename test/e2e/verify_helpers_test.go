@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+	"testing"
 	"text/template"
 )
 
@@ -123,4 +126,16 @@ func jobCheck(image, version string) string {
               image: %s
               imagePullPolicy: Never
               env: [{name: VERSION, value: "%s"}, {name: STEP, value: smoke-test}]`, image, version)
+}
+
+// writeFile writes body to dir/name, making its directories.
+func writeFile(t *testing.T, dir, name, body string) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

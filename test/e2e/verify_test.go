@@ -153,3 +153,44 @@ func TestVerifyBadSpec(t *testing.T) {
 		t.Error("a refused deploy wrote a record")
 	}
 }
+
+// TestVerifyChartTests runs a chart's test hook (a Pod) as a job check when asked: a
+// passing test lets the deploy succeed; a failing one rolls it back. Without the flag
+// the test hook is refused, as before.
+func TestVerifyChartTests(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	img := e.image(t, "metrics", "e2e")
+	ok := e.image(t, "jobok", "e2e")
+	crash := e.image(t, "crash", "e2e")
+	ns := clustertest.Namespace(t, e.client)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	chart := t.TempDir()
+	for name, body := range map[string]string{
+		"Chart.yaml":          "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+		"values.yaml":         "version: v1\ntestImage: none\n",
+		"templates/app.yaml":  strings.ReplaceAll(metricsApp{Image: img, Version: "VERSION"}.yaml(), `"VERSION"`, `"{{ .Values.version }}"`),
+		"templates/test.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}-test\n  annotations: {helm.sh/hook: test}\nspec:\n  containers:\n  - name: test\n    image: {{ .Values.testImage }}\n    imagePullPolicy: Never\n    env: [{name: VERSION, value: \"{{ .Values.version }}\"}]\n",
+	} {
+		writeFile(t, chart, name, body)
+	}
+	deploy := func(version, testImage string, extra ...string) result {
+		return e.shipsafe(t, ctx, append([]string{"-n", ns, "deploy", "web", "--chart", chart,
+			"--set", "version=" + version, "--set", "testImage=" + testImage}, extra...)...)
+	}
+
+	r := deploy("v1", ok)
+	wantExit(t, r, 2)
+	wantContains(t, "test hook without the flag", r.stderr, `hook kind "test" is not supported`)
+
+	r = deploy("v1", ok, "--verify-chart-tests")
+	wantExit(t, r, 0)
+	wantContains(t, "passing chart test", r.stdout, "verified check test-web-test (job): 1 of 1 samples passed")
+
+	r = deploy("v2", crash, "--verify-chart-tests")
+	wantExit(t, r, 1)
+	wantContains(t, "failing chart test", r.stdout, "check test-web-test (job) failed",
+		"fatal: cannot start version v2", "rolling back to revision 2", "revision 2 verified")
+	e.serves(t, ctx, ns, "web", "v1")
+}
