@@ -27,12 +27,14 @@ func TestVerifyPrometheusErrorRate(t *testing.T) {
 	prom := promtest.Start(t, e.client, ns)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	spec := verification("6s", "6s", "2s", errorRateCheck(ns, "< 0.05", "fail", ""))
+	// No initial delay: the check's first sample waits for its query's 6 s range, so
+	// that the rollback's target is not judged on the failed version's lingering rate.
+	spec := verification("0s", "10s", "2s", errorRateCheck(ns, "< 0.05", "fail", ""))
 
 	r := e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "--prometheus-url", prom.URL, "-f", writeManifest(t,
 		metricsApp{Image: img, Version: "v1", Replicas: 2, SelfLoad: 20}.yaml(), spec))
 	wantExit(t, r, 0)
-	wantContains(t, "good version", r.stdout, "verified check error-rate (prometheus): 4 of 4 samples passed, last value 0 (want < 0.05)")
+	wantContains(t, "good version", r.stdout, "verified check error-rate (prometheus): 3 of 3 samples passed, last value 0 (want < 0.05)")
 
 	r = e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "--prometheus-url", prom.URL, "-f", writeManifest(t,
 		metricsApp{Image: img, Version: "v2", Replicas: 2, SelfLoad: 20, ErrorRate: "0.2"}.yaml(), spec))
@@ -46,7 +48,7 @@ func TestVerifyPrometheusErrorRate(t *testing.T) {
 	if failed.Status != "rolled-back" {
 		t.Errorf("revision 2 is %s, want rolled-back", failed.Status)
 	}
-	wantContains(t, "revision 2 evidence", strings.Join(failed.Evidence, "\n"), "error-rate: fail value 0.", "window 6s every 2s")
+	wantContains(t, "revision 2 evidence", strings.Join(failed.Evidence, "\n"), "error-rate: fail value 0.", "window 10s every 2s")
 	e.serves(t, ctx, ns, "web", "v1")
 }
 

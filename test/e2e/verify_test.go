@@ -191,6 +191,6 @@ func TestVerifyChartTests(t *testing.T) {
 	r = deploy("v2", crash, "--verify-chart-tests")
 	wantExit(t, r, 1)
 	wantContains(t, "failing chart test", r.stdout, "check test-web-test (job) failed",
-		"fatal: cannot start version v2", "rolling back to revision 2", "revision 2 verified")
+		"fatal: cannot start version v2", "rolling back to revision 1", "revision 1 verified")
 	e.serves(t, ctx, ns, "web", "v1")
 }
