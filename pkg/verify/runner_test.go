@@ -100,7 +100,7 @@ func TestWarmup(t *testing.T) {
 	for q, want := range map[string]time.Duration{
 		`up`: 0,
 		`sum(rate(x{code="500"}[6s])) / sum(rate(x[1m]))`: time.Minute,
-		`max_over_time(rate(x[30s])[5m:1m])`:               5 * time.Minute,
+		`max_over_time(rate(x[30s])[5m:1m])`:              5 * time.Minute,
 	} {
 		if got := (&promProber{check: &PrometheusCheck{Query: q}}).warmup(); got != want {
 			t.Errorf("warmup(%s) = %s, want %s", q, got, want)
