@@ -18,7 +18,8 @@ import (
 
 // TestVerifyPrometheusErrorRate gates on the share of 500 answers: a good version passes
 // its window; one with 20 % errors is judged failed with the value printed and rolled
-// back, and revision 1 passes its own query again.
+// back, and the previous revision passes its own query again (with no initial delay:
+// the check waits for its query's range, so the failed version's rate has aged out).
 func TestVerifyPrometheusErrorRate(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -30,6 +31,10 @@ func TestVerifyPrometheusErrorRate(t *testing.T) {
 	// No initial delay: the check's first sample waits for its query's 6 s range, so
 	// that the rollback's target is not judged on the failed version's lingering rate.
 	spec := verification("0s", "10s", "2s", errorRateCheck(ns, "< 0.05", "fail", ""))
+	// A first version without checks: on a first install Prometheus has no data yet
+	// (that is inconclusive, and fails), and the test is about what follows.
+	wantExit(t, e.deployWeb(t, ctx, ns, metricsApp{Image: img, Version: "v0", Replicas: 2, SelfLoad: 20}.yaml()), 0)
+	time.Sleep(6 * time.Second)
 
 	r := e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "--prometheus-url", prom.URL, "-f", writeManifest(t,
 		metricsApp{Image: img, Version: "v1", Replicas: 2, SelfLoad: 20}.yaml(), spec))
@@ -42,13 +47,13 @@ func TestVerifyPrometheusErrorRate(t *testing.T) {
 	wantContains(t, "20% errors", r.stdout,
 		"error-rate: fail value ", "FAILED: verification failed: check error-rate (prometheus) failed: value ",
 		`query: sum(rate(http_requests_total{namespace="`+ns,
-		"rolling back to revision 1", "revision 1 verified")
+		"rolling back to revision 2", "revision 2 verified")
 	wantValue(t, r.stdout, `check error-rate \(prometheus\) failed: value ([0-9.e-]+), want < 0.05`, 0.17, 0.23)
-	failed := revisionOf(t, e.history(t, ctx, ns, "web"), 2)
+	failed := revisionOf(t, e.history(t, ctx, ns, "web"), 3)
 	if failed.Status != "rolled-back" {
-		t.Errorf("revision 2 is %s, want rolled-back", failed.Status)
+		t.Errorf("revision 3 is %s, want rolled-back", failed.Status)
 	}
-	wantContains(t, "revision 2 evidence", strings.Join(failed.Evidence, "\n"), "error-rate: fail value 0.", "window 10s every 2s")
+	wantContains(t, "revision 3 evidence", strings.Join(failed.Evidence, "\n"), "error-rate: fail value 0.", "window 10s every 2s")
 	e.serves(t, ctx, ns, "web", "v1")
 }
 
