@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -98,7 +99,7 @@ func (a *app) historyCommand() *cobra.Command {
 				return err
 			}
 			revs, err := deploy.History(cmd.Context(), env.cfg, args[0], env.ns)
-			if err != nil {
+			if err := a.skipDamaged(revs != nil, err); err != nil {
 				return err
 			}
 			if output == "json" {
@@ -129,7 +130,7 @@ func (a *app) statusCommand() *cobra.Command {
 				return err
 			}
 			st, err := deploy.Status(cmd.Context(), env.cfg, args[0], env.ns)
-			if err != nil {
+			if err := a.skipDamaged(st != nil, err); err != nil {
 				return err
 			}
 			if output == "json" {
@@ -194,7 +195,7 @@ func (a *app) listCommand() *cobra.Command {
 				ns = ""
 			}
 			revs, err := store.NewSecrets(clients.Typed, ns).List(cmd.Context())
-			if err != nil {
+			if err := a.skipDamaged(true, err); err != nil {
 				return fmt.Errorf("list releases: %w", err)
 			}
 			if output == "json" {
@@ -270,4 +271,18 @@ func chartName(c *release.Chart) string {
 		return "-"
 	}
 	return c.String()
+}
+
+// skipDamaged reports on stderr the damaged records err names, when err is only a
+// *store.DamagedError and the command has a result to show (got), and returns nil; any
+// other err is returned.
+func (a *app) skipDamaged(got bool, err error) error {
+	var damaged *store.DamagedError
+	if !got || !errors.As(err, &damaged) {
+		return err
+	}
+	for _, d := range damaged.Records {
+		fmt.Fprintf(a.stderr, "WARNING: skipped a damaged release record: %v; remove it with `%s`\n", d.Err, d.RemoveCommand())
+	}
+	return nil
 }

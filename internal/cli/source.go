@@ -255,10 +255,14 @@ func liveTarget(ctx context.Context, clients *kube.Clients, rel, namespace strin
 		return t, &deploy.InputError{Err: err}
 	}
 	revs, err := store.NewSecrets(clients.Typed, namespace).History(ctx, rel)
-	if err != nil {
+	var damaged *store.DamagedError
+	if err != nil && !errors.As(err, &damaged) {
 		return t, fmt.Errorf("read history of %q to render its chart: %w", rel, err)
 	}
 	t.isUpgrade = release.LastDeployed(revs) != nil
 	t.revision = release.NextNumber(revs)
+	if damaged != nil { // deploy skips damaged records and numbers past them
+		t.revision = max(t.revision, damaged.Highest()+1)
+	}
 	return t, nil
 }

@@ -32,6 +32,8 @@ type Applier struct {
 	metadata    metadata.Interface
 	mapper      meta.RESTMapper
 	parallelism int
+	// beforeDelete, when set (by tests), runs between reading an object and deleting it.
+	beforeDelete func(manifest.Key)
 }
 
 // New returns an Applier. parallelism <= 0 means DefaultParallelism.

@@ -44,8 +44,14 @@ func (e *env) configMap(name, value string) *unstructured.Unstructured {
 	o.SetKind("ConfigMap")
 	o.SetNamespace(e.ns)
 	o.SetName(name)
+	if err := manifest.SetOwner([]*unstructured.Unstructured{o}, e.owner()); err != nil {
+		panic(err)
+	}
 	return o
 }
+
+// owner is the release the test's objects belong to.
+func (e *env) owner() manifest.Owner { return manifest.Owner{Namespace: e.ns, Name: "web"} }
 
 // value returns the live ConfigMap's data.v, or "absent".
 func (e *env) value(t *testing.T, ctx context.Context, name string) string {
@@ -132,7 +138,7 @@ func TestApplyDryRunAndDelete(t *testing.T) {
 	}
 
 	// Delete removes what exists; the absent object is no error and not reported.
-	deleted, err := e.applier.Delete(ctx, append(slices.Clone(objs[:5]), e.configMap("never", "1")))
+	deleted, err := e.applier.Delete(ctx, append(slices.Clone(objs[:5]), e.configMap("never", "1")), apply.DeleteOptions{Owner: e.owner()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,22 +2,49 @@ package apply
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/metadata"
 
 	"github.com/shipsafe/shipsafe/internal/fanout"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 )
 
+// DeleteOptions say whose objects Delete may delete and where it reports the objects it
+// leaves in place.
+type DeleteOptions struct {
+	// Owner is the release the objects must belong to (manifest.Owner.Owns on the live
+	// object). A record or a caller's list is never the authority to delete by itself.
+	Owner manifest.Owner
+	// OnLeft, when set, is called (from several goroutines) for each object Delete was
+	// asked to delete and left in place: one that belongs to another owner now, one
+	// deleted and re-created since it was read, or one kept by its resource policy
+	// (which loses Owner's ownership instead). why is a sentence for people.
+	OnLeft func(key manifest.Key, why string)
+}
+
+// deleteAttempts bounds how often one delete re-reads an object that keeps changing.
+const deleteAttempts = 5
+
 // Delete deletes objs in reverse apply order (workloads before their config, namespaces
 // and CRDs last), each rank in parallel, with background propagation so owned objects
-// (ReplicaSets, Pods) follow. Objects already gone are not an error. A failure does not
-// stop the other deletes (fanout.Each). It returns the objects it deleted and every error
-// joined.
-func (a *Applier) Delete(ctx context.Context, objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+// (ReplicaSets, Pods) follow. Every object is read first and deleted only if it still
+// belongs to opts.Owner, with its UID and resourceVersion as preconditions, so an object
+// that changed hands or was re-created meanwhile survives. An object that carries the
+// annotation manifest.HelmResourcePolicyAnnotation or manifest.ResourcePolicyAnnotation
+// set to keep is not deleted but loses the owner's label and annotation. Objects already
+// gone, also those of a kind the cluster no longer serves in any version, are not an
+// error. A failure does not stop the other deletes (fanout.Each). It returns the
+// objects it deleted and every error joined.
+func (a *Applier) Delete(ctx context.Context, objs []*unstructured.Unstructured, opts DeleteOptions) ([]*unstructured.Unstructured, error) {
 	groups := manifest.Groups(objs)
 	var (
 		deleted []*unstructured.Unstructured
@@ -27,7 +54,7 @@ func (a *Applier) Delete(ctx context.Context, objs []*unstructured.Unstructured)
 		gone := make([]bool, len(groups[i]))
 		err := fanout.Each(ctx, a.parallelism, groups[i], func(ctx context.Context, j int, obj *unstructured.Unstructured) error {
 			var err error
-			gone[j], err = a.deleteOne(ctx, obj)
+			gone[j], err = a.deleteOne(ctx, obj, opts)
 			return err
 		})
 		for j, obj := range groups[i] {
@@ -42,23 +69,105 @@ func (a *Applier) Delete(ctx context.Context, objs []*unstructured.Unstructured)
 	return deleted, errors.Join(errs...)
 }
 
-// deleteOne deletes one object; it reports whether the object existed.
-func (a *Applier) deleteOne(ctx context.Context, obj *unstructured.Unstructured) (bool, error) {
+// deleteOne deletes one object if it is still opts.Owner's; it reports whether it did.
+func (a *Applier) deleteOne(ctx context.Context, obj *unstructured.Unstructured, opts DeleteOptions) (bool, error) {
 	key := manifest.KeyOf(obj)
-	ri, err := a.resource(obj.GroupVersionKind(), obj.GetNamespace())
+	left := func(why string) (bool, error) {
+		if opts.OnLeft != nil {
+			opts.OnLeft(key, why)
+		}
+		return false, nil
+	}
+	m, err := a.mappingAnyVersion(obj.GroupVersionKind())
 	if err != nil {
 		if errors.Is(err, ErrUnknownKind) {
-			return false, nil // its CRD is gone, so is the object
+			return false, nil // no version of the kind is served: its CRD is gone, so is the object
 		}
 		return false, &Error{Key: key, Op: "delete", Err: err}
 	}
-	policy := metav1.DeletePropagationBackground
-	err = ri.Delete(ctx, obj.GetName(), metav1.DeleteOptions{PropagationPolicy: &policy})
-	if apierrors.IsNotFound(err) {
-		return false, nil
+	ri := a.metadata.Resource(m.Resource)
+	var res metadata.ResourceInterface = ri
+	if m.Scope.Name() == meta.RESTScopeNameNamespace {
+		res = ri.Namespace(obj.GetNamespace())
+	}
+	var uid types.UID
+	for range deleteAttempts {
+		live, err := res.Get(ctx, obj.GetName(), metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			return false, nil
+		case err != nil:
+			return false, &Error{Key: key, Op: "delete", Err: err}
+		case uid != "" && live.UID != uid:
+			return left("deleted and re-created by someone else while shipsafe was deleting it; left in place")
+		}
+		uid = live.UID
+		if !opts.Owner.Owns(live.Labels, live.Annotations) {
+			return left(fmt.Sprintf("belongs to %s now, not %s: out of the release's scope, left in place and dropped from the release",
+				manifest.DescribeOwner(live.Labels, live.Annotations), opts.Owner))
+		}
+		if ann, ok := manifest.Kept(live.Annotations); ok {
+			err := a.disown(ctx, res, live)
+			if apierrors.IsConflict(err) {
+				continue
+			}
+			if err != nil && !apierrors.IsNotFound(err) {
+				return false, &Error{Key: key, Op: "release ownership of", Err: err}
+			}
+			return left(fmt.Sprintf("kept by its %s: %s annotation: left in place, no longer part of %s",
+				ann, manifest.KeepPolicy, opts.Owner))
+		}
+		if a.beforeDelete != nil {
+			a.beforeDelete(key)
+		}
+		policy := metav1.DeletePropagationBackground
+		rv := live.ResourceVersion
+		err = res.Delete(ctx, obj.GetName(), metav1.DeleteOptions{
+			PropagationPolicy: &policy,
+			Preconditions:     &metav1.Preconditions{UID: &uid, ResourceVersion: &rv},
+		})
+		switch {
+		case apierrors.IsNotFound(err):
+			return false, nil
+		case apierrors.IsConflict(err):
+			continue // changed since read: read it again
+		case err != nil:
+			return false, &Error{Key: key, Op: "delete", Err: err}
+		}
+		return true, nil
+	}
+	return false, &Error{Key: key, Op: "delete", Err: fmt.Errorf(
+		"it changed %d times while shipsafe was deleting it; run the command again", deleteAttempts)}
+}
+
+// disown removes the release's label and namespace annotation from live, failing with
+// a conflict when it changed since it was read.
+func (a *Applier) disown(ctx context.Context, res metadata.ResourceInterface, live *metav1.PartialObjectMetadata) error {
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
+		"resourceVersion": live.ResourceVersion,
+		"labels":          map[string]any{manifest.ReleaseLabel: nil},
+		"annotations":     map[string]any{manifest.ReleaseNamespaceAnnotation: nil},
+	}})
+	if err != nil {
+		return err
+	}
+	_, err = res.Patch(ctx, live.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+	return err
+}
+
+// mappingAnyVersion maps gvk's kind, in its version when the cluster still serves it,
+// else in the version the cluster prefers: an object recorded under a version since
+// retired is the same object. It returns ErrUnknownKind when no version is served.
+func (a *Applier) mappingAnyVersion(gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
+	m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if meta.IsNoMatchError(err) {
+		m, err = a.mapper.RESTMapping(gvk.GroupKind())
+	}
+	if meta.IsNoMatchError(err) {
+		return nil, fmt.Errorf("%w: the cluster serves kind %s in no version", ErrUnknownKind, gvk.GroupKind())
 	}
 	if err != nil {
-		return false, &Error{Key: key, Op: "delete", Err: err}
+		return nil, fmt.Errorf("map kind %s: %w", gvk, err)
 	}
-	return true, nil
+	return m, nil
 }

@@ -3,6 +3,7 @@ package apply
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -22,7 +23,8 @@ import (
 // manifest.Key. It lists each kind once per namespace (metadata only) instead of getting
 // objects one by one, so a release of a thousand ConfigMaps costs one request; the lists
 // run in parallel (fanout.Each) and every failed one is reported. Kinds the
-// cluster does not serve yet (a CRD in the same release) have no existing objects.
+// cluster does not serve yet (a CRD in the same release) have no existing objects; an
+// object of a kind served in another version than its own is looked up in that one.
 func (a *Applier) Existing(ctx context.Context, objs []*unstructured.Unstructured) (map[manifest.Key]*metav1.ObjectMeta, error) {
 	type scope struct {
 		gvr       schema.GroupVersionResource
@@ -30,13 +32,12 @@ func (a *Applier) Existing(ctx context.Context, objs []*unstructured.Unstructure
 	}
 	want := map[scope]map[string]manifest.Key{} // by object name
 	for _, o := range objs {
-		gvk := o.GroupVersionKind()
-		m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if meta.IsNoMatchError(err) {
+		m, err := a.mappingAnyVersion(o.GroupVersionKind())
+		if errors.Is(err, ErrUnknownKind) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("map kind %s: %w", gvk, err)
+			return nil, err
 		}
 		s := scope{gvr: m.Resource}
 		if m.Scope.Name() == meta.RESTScopeNameNamespace {

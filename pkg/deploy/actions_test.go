@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/shipsafe/shipsafe/pkg/apply"
 	"github.com/shipsafe/shipsafe/pkg/deploy"
 	"github.com/shipsafe/shipsafe/pkg/deploy/deploytest"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
@@ -122,7 +123,7 @@ func TestUninstall(t *testing.T) {
 			errPart: `release "web" is uninstalled, but post-delete hook batch/Job prod/post`},
 		{name: "delete fails: recorded uninstalling, retry possible",
 			setup: func(e *deploytest.Env) {
-				e.Cluster.DeleteFunc = func(context.Context, []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+				e.Cluster.DeleteFunc = func(context.Context, []*unstructured.Unstructured, apply.DeleteOptions) ([]*unstructured.Unstructured, error) {
 					return nil, errors.New("forbidden")
 				}
 			},

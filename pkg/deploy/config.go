@@ -29,9 +29,10 @@ type Applier interface {
 
 // Deleter deletes objects; *apply.Applier implements it.
 type Deleter interface {
-	// Delete deletes objs (those already gone are no error) and returns those it deleted
+	// Delete deletes those of objs that still belong to opts.Owner (those already gone
+	// are no error; the others are reported to opts.OnLeft) and returns those it deleted
 	// and every failure joined.
-	Delete(ctx context.Context, objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, error)
+	Delete(ctx context.Context, objs []*unstructured.Unstructured, opts apply.DeleteOptions) ([]*unstructured.Unstructured, error)
 }
 
 // Reader reads live objects; *apply.Applier implements it.

@@ -95,20 +95,20 @@ func (d *Deploy) run(ctx context.Context, s spec) (*Result, error) {
 		}
 	}()
 
-	recovered, revs, err := d.recoverInterrupted(ctx, s.Release, s.RunOptions, ev)
+	recovered, revs, next, err := d.recoverInterrupted(ctx, s.Release, s.RunOptions, ev)
 	if err != nil {
 		return nil, err
 	}
 	if revs == nil {
-		if revs, err = d.cfg.Store.History(ctx, s.Release); err != nil {
-			return nil, stoppedBeforeChange(ctx, s.Release, fmt.Errorf("read history of %q: %w", s.Release, err))
+		if revs, next, err = readHistory(ctx, d.cfg, s.Release, nil); err != nil {
+			return nil, stoppedBeforeChange(ctx, s.Release, err)
 		}
 	}
-	if err := checkRendered(s.RenderedFor, revs); err != nil {
+	if err := checkRendered(s.RenderedFor, revs, next); err != nil {
 		return nil, stoppedBeforeChange(ctx, s.Release, err)
 	}
 	last := release.LastDeployed(revs)
-	rev, err := d.recordPending(ctx, &s, objs, revs, last)
+	rev, err := d.recordPending(ctx, &s, objs, next, last)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func (d *Deploy) run(ctx context.Context, s spec) (*Result, error) {
 	if failure != nil {
 		return nil, d.fail(ctx, &s.RunOptions, rev, last, failure, ev)
 	}
-	pruned := d.prune(ctx, s.Namespace, revs, last, objs, ev)
+	pruned := d.prune(ctx, ownerOf(rev), revs, last, objs, ev)
 	if err := d.markDeployed(ctx, &s.RunOptions, rev, last, ev); err != nil {
 		return nil, err
 	}
@@ -158,7 +158,7 @@ func releaseLock(ctx context.Context, lock Lock, rel string, ev *emitter) {
 // (plan.Unchanged), before anything changes, so that
 // cleanup works even if this process is killed. It is written whole or not at all even
 // if a signal arrives meanwhile; the signal is then handled like any other.
-func (d *Deploy) recordPending(ctx context.Context, s *spec, objs []*unstructured.Unstructured, revs []*release.Revision, last *release.Revision) (*release.Revision, error) {
+func (d *Deploy) recordPending(ctx context.Context, s *spec, objs []*unstructured.Unstructured, next int, last *release.Revision) (*release.Revision, error) {
 	existing, err := d.cfg.Cluster.Existing(ctx, objs)
 	if err != nil {
 		return nil, stoppedBeforeChange(ctx, s.Release, fmt.Errorf("list existing objects: %w", err))
@@ -166,7 +166,7 @@ func (d *Deploy) recordPending(ctx context.Context, s *spec, objs []*unstructure
 	rev := &release.Revision{
 		Release:      s.Release,
 		Namespace:    s.Namespace,
-		Number:       release.NextNumber(revs),
+		Number:       next,
 		Status:       release.StatusPending,
 		Objects:      objs,
 		Hooks:        s.Hooks,

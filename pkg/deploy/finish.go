@@ -15,16 +15,16 @@ import (
 // prune deletes objects of the last deployed revision that the new one no longer has,
 // and those that failed revisions since then created and left behind (plan.Prune).
 // A failed prune is a warning: the new revision is deployed and ready.
-func (d *Deploy) prune(ctx context.Context, namespace string, revs []*release.Revision, last *release.Revision, objs []*unstructured.Unstructured, ev *emitter) []string {
+func (d *Deploy) prune(ctx context.Context, owner manifest.Owner, revs []*release.Revision, last *release.Revision, objs []*unstructured.Unstructured, ev *emitter) []string {
 	left, err := leftovers(ctx, d.cfg, revs, last)
 	if err != nil {
 		ev.warn(fmt.Sprintf("prune: %v; deploy again to retry", err))
 	}
-	gone := withoutReleaseNamespace(plan.Prune(last, left, objs), namespace, ev)
+	gone := withoutReleaseNamespace(plan.Prune(last, left, objs), owner.Namespace, ev)
 	if len(gone) == 0 {
 		return nil
 	}
-	deleted, err := d.cfg.Cluster.Delete(ctx, gone)
+	deleted, err := d.cfg.Cluster.Delete(ctx, gone, deleteOptions(owner, ev))
 	var names []string
 	for _, o := range deleted {
 		name := manifest.KeyOf(o).String()
@@ -38,8 +38,8 @@ func (d *Deploy) prune(ctx context.Context, namespace string, revs []*release.Re
 }
 
 // leftovers returns the objects that failed revisions newer than last (every failed
-// revision when last is nil) created and left in place and that still carry the
-// release's label (plan.LeftBehind, plan.Leftovers): prune and uninstall delete them.
+// revision when last is nil) created and left in place and that still belong to the
+// release (plan.LeftBehind, plan.Leftovers): prune and uninstall delete them.
 func leftovers(ctx context.Context, cfg *Config, revs []*release.Revision, last *release.Revision) ([]*unstructured.Unstructured, error) {
 	shells := plan.LeftBehind(revs, last)
 	if len(shells) == 0 {
@@ -49,7 +49,7 @@ func leftovers(ctx context.Context, cfg *Config, revs []*release.Revision, last 
 	if err != nil {
 		return nil, fmt.Errorf("look for objects failed revisions left: %w", err)
 	}
-	return plan.Leftovers(shells, existing, revs[0].Release), nil
+	return plan.Leftovers(shells, existing, ownerOf(revs[0])), nil
 }
 
 // markDeployed records rev as deployed and the previous deployed revision as

@@ -217,7 +217,7 @@ func TestDeployTransitions(t *testing.T) {
 		{
 			name: "prune fails: deployed, with a warning", revs: v1(), objs: []*unstructured.Unstructured{cm("a", "2")},
 			setup: func(e *deploytest.Env, _ context.CancelFunc) {
-				e.Cluster.DeleteFunc = func(context.Context, []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+				e.Cluster.DeleteFunc = func(context.Context, []*unstructured.Unstructured, apply.DeleteOptions) ([]*unstructured.Unstructured, error) {
 					return nil, errors.New("delete ConfigMap prod/b: forbidden")
 				}
 			},

@@ -17,8 +17,10 @@ const hookPollInterval = 250 * time.Millisecond
 
 // hookRunner runs the hooks of one action (deploy, rollback, uninstall) event by event.
 type hookRunner struct {
-	cfg   *Config
-	ev    *emitter
+	cfg *Config
+	ev  *emitter
+	// owner is the release whose hooks they are: only its hook objects are deleted.
+	owner manifest.Owner
 	hooks []release.Hook
 	// skip runs none of hooks (--no-hooks, an import); run says so in a Step event.
 	skip bool
@@ -30,7 +32,7 @@ type hookRunner struct {
 
 // hookRunner returns the runner of s's hooks.
 func (d *Deploy) hookRunner(s *spec, ev *emitter) *hookRunner {
-	return &hookRunner{cfg: d.cfg, ev: ev, hooks: s.Hooks, skip: s.noHooks, force: s.ForceConflicts, timeout: s.Timeout}
+	return &hookRunner{cfg: d.cfg, ev: ev, owner: manifest.Owner{Namespace: s.Namespace, Name: s.Release}, hooks: s.Hooks, skip: s.noHooks, force: s.ForceConflicts, timeout: s.Timeout}
 }
 
 // run runs the hooks of event one by one, each created and tracked until ready, within
@@ -105,7 +107,7 @@ func (r *hookRunner) runOne(ctx context.Context, event string, h release.Hook) *
 // deleteAndWait deletes the live instance of h and waits until it is gone, so that the
 // new one is not confused with it.
 func (r *hookRunner) deleteAndWait(ctx context.Context, h release.Hook) error {
-	deleted, err := r.cfg.Cluster.Delete(ctx, []*unstructured.Unstructured{h.Object})
+	deleted, err := r.cfg.Cluster.Delete(ctx, []*unstructured.Unstructured{h.Object}, deleteOptions(r.owner, r.ev))
 	for _, o := range deleted {
 		r.ev.emit(Event{Kind: Deleted, Object: manifest.KeyOf(o).String(), Message: "previous hook instance (" + release.HookBeforeCreation + ")"})
 	}
@@ -150,7 +152,7 @@ func (r *hookRunner) delete(ctx context.Context, hooks []release.Hook) {
 	dctx, cancel := detached(ctx, recordTimeout)
 	defer cancel()
 	for _, h := range hooks {
-		deleted, err := r.cfg.Cluster.Delete(dctx, []*unstructured.Unstructured{h.Object})
+		deleted, err := r.cfg.Cluster.Delete(dctx, []*unstructured.Unstructured{h.Object}, deleteOptions(r.owner, r.ev))
 		for _, o := range deleted {
 			r.ev.emit(Event{Kind: Deleted, Object: manifest.KeyOf(o).String(), Message: "hook, by its hook-delete-policy"})
 		}

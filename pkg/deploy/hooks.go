@@ -103,7 +103,7 @@ func (d *Deploy) prepareHooks(ctx context.Context, opts *spec) error {
 			run = append(run, h.Object)
 		}
 	}
-	if err := plan.CheckOwnership(run, existing, opts.Release, opts.Adopt); err != nil {
+	if err := plan.CheckOwnership(run, existing, manifest.Owner{Namespace: opts.Namespace, Name: opts.Release}, opts.Adopt); err != nil {
 		return err
 	}
 	// Only hooks that do not exist yet: an existing Job, whose template is immutable,

@@ -126,11 +126,11 @@ type RenderedFor struct {
 
 // checkRendered returns ErrStaleRender when the history revs no longer is what the
 // objects were rendered for (nil when they were not rendered for a history).
-func checkRendered(rendered *RenderedFor, revs []*release.Revision) error {
+func checkRendered(rendered *RenderedFor, revs []*release.Revision, next int) error {
 	if rendered == nil {
 		return nil
 	}
-	now := RenderedFor{Revision: release.NextNumber(revs), Upgrade: release.LastDeployed(revs) != nil}
+	now := RenderedFor{Revision: next, Upgrade: release.LastDeployed(revs) != nil}
 	if *rendered == now {
 		return nil
 	}

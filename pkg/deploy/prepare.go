@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/shipsafe/shipsafe/pkg/apply"
+	"github.com/shipsafe/shipsafe/pkg/manifest"
 	"github.com/shipsafe/shipsafe/pkg/plan"
 )
 
@@ -25,7 +26,7 @@ func (d *Deploy) prepare(ctx context.Context, opts *spec) ([]*unstructured.Unstr
 	if err != nil {
 		return nil, &InputError{Err: fmt.Errorf("read the cluster: %w; check the cluster is reachable and you may list these kinds", err)}
 	}
-	if err := plan.CheckOwnership(objs, existing, opts.Release, opts.Adopt); err != nil {
+	if err := plan.CheckOwnership(objs, existing, manifest.Owner{Namespace: opts.Namespace, Name: opts.Release}, opts.Adopt); err != nil {
 		return nil, err
 	}
 	// Objects applied as they are by the last deployed revision and unchanged since were

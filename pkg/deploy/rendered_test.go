@@ -30,7 +30,7 @@ func TestCheckRendered(t *testing.T) {
 		{"a pending install still pending", &RenderedFor{Revision: 2}, pendingInstall, ""},
 	}
 	for _, tt := range tests {
-		err := checkRendered(tt.rendered, tt.revs)
+		err := checkRendered(tt.rendered, tt.revs, release.NextNumber(tt.revs))
 		switch {
 		case tt.want == "" && err != nil:
 			t.Errorf("%s: %v", tt.name, err)

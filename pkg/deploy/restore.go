@@ -81,7 +81,7 @@ func (d *Deploy) restore(ctx context.Context, opts *RunOptions, rev, last *relea
 			created = append(created, o)
 		}
 	}
-	deleted, err := d.cfg.Cluster.Delete(rctx, created)
+	deleted, err := d.cfg.Cluster.Delete(rctx, created, deleteOptions(ownerOf(rev), ev))
 	for _, o := range deleted {
 		ev.emit(Event{Kind: Deleted, Object: manifest.KeyOf(o).String()})
 	}
@@ -128,16 +128,17 @@ func (d *Deploy) verifyRestored(parent, rctx context.Context, rev, last *release
 // expired, so we could take it) and restores consistency as that deploy would have:
 // back to the last deployed revision, deleting what the interrupted revision created.
 // It returns the number of the revision it recovered, or 0, and, when nothing was
-// pending, the history it read: under the lock it is still current (nil otherwise: read
-// it again). The restore runs as opts say, but always: NoRollback does not apply to
-// another deploy's revision.
-func (d *Deploy) recoverInterrupted(ctx context.Context, rel string, opts RunOptions, ev *emitter) (int, []*release.Revision, error) {
-	revs, err := d.cfg.Store.History(ctx, rel)
+// pending, the history it read and the number of the next revision: under the lock they
+// are still current (nil otherwise: read them again). Damaged records are reported as
+// readHistory does. The restore runs as opts say, but always: NoRollback does not apply
+// to another deploy's revision.
+func (d *Deploy) recoverInterrupted(ctx context.Context, rel string, opts RunOptions, ev *emitter) (int, []*release.Revision, int, error) {
+	revs, next, err := readHistory(ctx, d.cfg, rel, ev)
 	if err != nil {
-		return 0, nil, fmt.Errorf("read history of %q: %w", rel, err)
+		return 0, nil, 0, err
 	}
 	if len(release.Pending(revs)) == 0 {
-		return 0, revs, nil
+		return 0, revs, next, nil
 	}
 	var recovered int
 	for _, p := range release.Pending(revs) {
@@ -152,7 +153,7 @@ func (d *Deploy) recoverInterrupted(ctx context.Context, rel string, opts RunOpt
 			recovered = p.Number
 			continue
 		}
-		return 0, nil, fmt.Errorf("recover interrupted revision %d of %q: %w", p.Number, rel, err)
+		return 0, nil, 0, fmt.Errorf("recover interrupted revision %d of %q: %w", p.Number, rel, err)
 	}
-	return recovered, nil, nil
+	return recovered, nil, 0, nil
 }

@@ -21,9 +21,9 @@ func NewRollback(cfg *Config) *Rollback { return &Rollback{cfg: cfg} }
 // pre-rollback and post-rollback hooks run (unless opts.NoHooks), as Helm's rollback
 // runs them; the target's verification checks judge the result.
 func (r *Rollback) Run(ctx context.Context, opts RollbackOptions) (*Result, error) {
-	revs, err := r.cfg.Store.History(ctx, opts.Release)
+	revs, _, err := readHistory(ctx, r.cfg, opts.Release, nil) // the deploy it runs reports damaged records
 	if err != nil {
-		return nil, fmt.Errorf("read history of %q: %w", opts.Release, err)
+		return nil, err
 	}
 	if len(revs) == 0 {
 		return nil, inputErrorf("release %q not found in namespace %q; check the name and -n", opts.Release, opts.Namespace)

@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/shipsafe/shipsafe/pkg/apply"
 	"github.com/shipsafe/shipsafe/pkg/deploy"
 	"github.com/shipsafe/shipsafe/pkg/deploy/deploytest"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
@@ -64,7 +65,7 @@ func TestDeployAppliesOnlyWhatChanged(t *testing.T) {
 		{
 			name: "one object deleted in the cluster",
 			before: func(c *deploytest.Cluster) {
-				if _, err := c.Delete(context.Background(), []*unstructured.Unstructured{c.Live(cmKey("cm-042"))}); err != nil {
+				if _, err := c.Delete(context.Background(), []*unstructured.Unstructured{c.Live(cmKey("cm-042"))}, apply.DeleteOptions{Owner: manifest.Owner{Namespace: "app", Name: "web"}}); err != nil {
 					t.Fatal(err)
 				}
 			},

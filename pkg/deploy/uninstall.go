@@ -47,9 +47,9 @@ func NewUninstall(cfg *Config) *Uninstall { return &Uninstall{cfg: cfg} }
 // that fails is reported, but the release is recorded as uninstalled, as Helm does.
 func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallResult, error) {
 	ev := newEmitter(opts.OnEvent, u.cfg.now)
-	revs, err := u.cfg.Store.History(ctx, opts.Release)
+	revs, _, err := readHistory(ctx, u.cfg, opts.Release, ev)
 	if err != nil {
-		return nil, fmt.Errorf("read history of %q: %w", opts.Release, err)
+		return nil, err
 	}
 	if len(revs) == 0 {
 		return nil, inputErrorf("release %q not found in namespace %q; see `shipsafe list -A`", opts.Release, opts.Namespace)
@@ -108,7 +108,7 @@ func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallR
 	ev.step(fmt.Sprintf("deleting %d objects of release %q", len(objs), opts.Release))
 	rctx, cancel := detached(ctx, DefaultRollbackTimeout)
 	defer cancel()
-	deleted, err := u.cfg.Cluster.Delete(rctx, objs)
+	deleted, err := u.cfg.Cluster.Delete(rctx, objs, deleteOptions(manifest.Owner{Namespace: opts.Namespace, Name: opts.Release}, ev))
 	res := &UninstallResult{Release: opts.Release}
 	for _, o := range deleted {
 		name := manifest.KeyOf(o).String()
@@ -153,7 +153,7 @@ func (u *Uninstall) record(ctx context.Context, revs []*release.Revision, curren
 
 // hookRunner returns the runner of current's delete hooks (none without current).
 func (u *Uninstall) hookRunner(current *release.Revision, opts UninstallOptions, ev *emitter) *hookRunner {
-	r := &hookRunner{cfg: u.cfg, ev: ev, skip: opts.NoHooks, timeout: opts.HookTimeout}
+	r := &hookRunner{cfg: u.cfg, ev: ev, owner: manifest.Owner{Namespace: opts.Namespace, Name: opts.Release}, skip: opts.NoHooks, timeout: opts.HookTimeout}
 	if current != nil {
 		r.hooks = current.Hooks
 	}

@@ -134,7 +134,9 @@ func TestDriftIgnoresWritesBetweenReadAndDryRun(t *testing.T) {
 		}
 		writes++
 		w := cluster.live[k].DeepCopy()
-		w.SetAnnotations(map[string]string{"deployment.kubernetes.io/revision": fmt.Sprint(writes + 1)})
+		ann := w.GetAnnotations()
+		ann["deployment.kubernetes.io/revision"] = fmt.Sprint(writes + 1)
+		w.SetAnnotations(ann)
 		w.SetResourceVersion(fmt.Sprint(100 + writes))
 		cluster.live[k] = w
 	}

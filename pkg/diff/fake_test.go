@@ -167,6 +167,9 @@ func live(o *unstructured.Unstructured, rel string) *unstructured.Unstructured {
 	}
 	labels[manifest.ReleaseLabel] = rel
 	l.SetLabels(labels)
+	if err := manifest.SetOwner([]*unstructured.Unstructured{l}, manifest.Owner{Namespace: "prod", Name: rel}); err != nil {
+		panic(err)
+	}
 	if l.GetKind() == "Deployment" {
 		_ = unstructured.SetNestedField(l.Object, int64(600), "spec", "progressDeadlineSeconds") // a server default
 	}

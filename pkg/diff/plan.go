@@ -127,11 +127,12 @@ func Plan(ctx context.Context, cfg *Config, opts Options) (*Result, error) {
 	}
 	existing := make(map[manifest.Key]*metav1.ObjectMeta, len(live))
 	for k, o := range live {
-		existing[k] = &metav1.ObjectMeta{Name: o.GetName(), Namespace: o.GetNamespace(), Labels: o.GetLabels()}
+		existing[k] = &metav1.ObjectMeta{Name: o.GetName(), Namespace: o.GetNamespace(), Labels: o.GetLabels(), Annotations: o.GetAnnotations()}
 	}
 	// What deploy prunes: the last deployed revision's objects and what failed revisions
-	// since left behind (still labelled for the release), less the new objects.
-	gone := plan.Prune(last, plan.Leftovers(leftBehind, existing, opts.Release), objs)
+	// since left behind (still the release's), less the new objects.
+	owner := manifest.Owner{Namespace: opts.Namespace, Name: opts.Release}
+	gone := plan.Prune(last, plan.Leftovers(leftBehind, existing, owner), objs)
 	// What deploy validates, plus every object that exists: its kind is served and its
 	// namespace there, even when a CRD or Namespace of the release defines them.
 	runnable := plan.DryRunnable(objs, existing)
@@ -154,7 +155,7 @@ func Plan(ctx context.Context, cfg *Config, opts Options) (*Result, error) {
 	}
 	for _, o := range objs {
 		k := manifest.KeyOf(o)
-		d, err := planObject(o, live[k], after[k], opts.Release)
+		d, err := planObject(o, live[k], after[k], owner)
 		if err != nil {
 			return nil, err
 		}
@@ -171,6 +172,12 @@ func Plan(ctx context.Context, cfg *Config, opts Options) (*Result, error) {
 		if !ok {
 			continue // already gone
 		}
+		if !owner.Owns(l.GetLabels(), l.GetAnnotations()) {
+			continue // since taken over by another owner: deploy leaves it alone
+		}
+		if _, kept := manifest.Kept(l.GetAnnotations()); kept {
+			continue // kept by its resource policy: deploy only removes the release's ownership
+		}
 		before := clean(l)
 		maskSecrets(before, nil)
 		text, err := diffText(k, before, nil, "live", "pruned")
@@ -185,7 +192,7 @@ func Plan(ctx context.Context, cfg *Config, opts Options) (*Result, error) {
 // planObject compares one new object with its live version; nil when the deploy would
 // not change it. answer is the server's dry-run answer, which every existing object
 // has (a new object may have none: its CRD or namespace comes with the release).
-func planObject(obj, live, answer *unstructured.Unstructured, rel string) (*ObjectDiff, error) {
+func planObject(obj, live, answer *unstructured.Unstructured, rel manifest.Owner) (*ObjectDiff, error) {
 	k := manifest.KeyOf(obj)
 	if live == nil {
 		want := clean(obj)
@@ -202,7 +209,7 @@ func planObject(obj, live, answer *unstructured.Unstructured, rel string) (*Obje
 	before, want := clean(live), clean(answer)
 	maskSecrets(before, want)
 	d := &ObjectDiff{Object: k.String(), Key: k, Action: Change}
-	if refusal := plan.CheckOwner(k, live.GetLabels(), rel); refusal != nil {
+	if refusal := plan.CheckOwner(k, live.GetLabels(), live.GetAnnotations(), rel); refusal != nil {
 		d.Warnings = []string{refusal.Brief()}
 	}
 	d.Fields = compareValues(contentOf(before), contentOf(want))

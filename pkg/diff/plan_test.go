@@ -228,7 +228,7 @@ func TestPlanWarnsAboutObjectsOfOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := res.Objects[0]
-	if d.Action != Change || len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], `belongs to release "other"`) {
+	if d.Action != Change || len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], "belongs to release prod/other") {
 		t.Errorf("object %+v, want a change with a warning about release other", d)
 	}
 }

@@ -14,7 +14,8 @@ import (
 
 // Normalize returns copies of objs as a deploy applies them to namespace for release:
 // namespaced objects without a namespace get it, cluster-scoped ones lose theirs, every
-// object carries the release label, and no two objects share a key. Scopes of kinds that
+// object carries the release's ownership (manifest.SetOwner: label and namespace
+// annotation), and no two objects share a key. Scopes of kinds that
 // CustomResourceDefinitions among objs define come from those CRDs, the others from
 // mapper. objs are not modified. Errors are *InputError: the input must change.
 func Normalize(mapper meta.RESTMapper, objs []*unstructured.Unstructured, release, namespace string) ([]*unstructured.Unstructured, error) {
@@ -36,7 +37,7 @@ func Normalize(mapper meta.RESTMapper, objs []*unstructured.Unstructured, releas
 	if err := manifest.SetDefaultNamespace(out, namespace, scope); err != nil {
 		return nil, &InputError{Err: err}
 	}
-	if err := manifest.SetReleaseLabel(out, release); err != nil {
+	if err := manifest.SetOwner(out, manifest.Owner{Namespace: namespace, Name: release}); err != nil {
 		return nil, &InputError{Err: err}
 	}
 	return out, nil

@@ -33,13 +33,13 @@ func LeftBehind(revs []*release.Revision, last *release.Revision) []*unstructure
 	return shells
 }
 
-// Leftovers returns those of shells (from LeftBehind) that still exist and still carry
-// the label of release rel: anything deleted or taken over since is left alone. existing
-// is what exists, as returned by apply.Applier.Existing.
-func Leftovers(shells []*unstructured.Unstructured, existing map[manifest.Key]*metav1.ObjectMeta, rel string) []*unstructured.Unstructured {
+// Leftovers returns those of shells (from LeftBehind) that still exist and still belong
+// to release rel (manifest.Owner.Owns): anything deleted or taken over since is left
+// alone. existing is what exists, as returned by apply.Applier.Existing.
+func Leftovers(shells []*unstructured.Unstructured, existing map[manifest.Key]*metav1.ObjectMeta, rel manifest.Owner) []*unstructured.Unstructured {
 	var out []*unstructured.Unstructured
 	for _, o := range shells {
-		if live, ok := existing[manifest.KeyOf(o)]; ok && live.Labels[manifest.ReleaseLabel] == rel {
+		if live, ok := existing[manifest.KeyOf(o)]; ok && rel.Owns(live.Labels, live.Annotations) {
 			out = append(out, o)
 		}
 	}

@@ -62,13 +62,14 @@ func TestLeftBehind(t *testing.T) {
 
 func TestLeftoversKeepOnlyWhatIsStillTheRelease(t *testing.T) {
 	t.Parallel()
-	shells := []*unstructured.Unstructured{cm("ours"), cm("gone"), cm("taken"), cm("unlabelled")}
+	shells := []*unstructured.Unstructured{cm("ours"), cm("gone"), cm("taken"), cm("unlabelled"), cm("elsewhere")}
 	existing := map[manifest.Key]*metav1.ObjectMeta{
-		manifest.KeyOf(cm("ours")):       {Labels: map[string]string{manifest.ReleaseLabel: "web"}},
+		manifest.KeyOf(cm("ours")):       {Labels: map[string]string{manifest.ReleaseLabel: "web"}, Annotations: map[string]string{manifest.ReleaseNamespaceAnnotation: "prod"}},
+		manifest.KeyOf(cm("elsewhere")):  {Labels: map[string]string{manifest.ReleaseLabel: "web"}, Annotations: map[string]string{manifest.ReleaseNamespaceAnnotation: "staging"}},
 		manifest.KeyOf(cm("taken")):      {Labels: map[string]string{manifest.ReleaseLabel: "other"}},
 		manifest.KeyOf(cm("unlabelled")): {},
 	}
-	if got := names(Leftovers(shells, existing, "web")); got != "ours" {
+	if got := names(Leftovers(shells, existing, manifest.Owner{Namespace: "prod", Name: "web"})); got != "ours" {
 		t.Errorf("Leftovers = %q, want %q", got, "ours")
 	}
 }

@@ -117,7 +117,7 @@ func TestBadInput(t *testing.T) {
 				wantExit(t, e.shipsafe(t, ctx, "-n", ns, "deploy", "other", "-f", writeManifest(t, shared)), 0)
 				return []string{"deploy", "web", "-f", writeManifest(t, good, shared)}
 			},
-			stderr: []string{`ConfigMap NS/shared belongs to release "other"`, "--adopt"},
+			stderr: []string{"ConfigMap NS/shared belongs to release NS/other", "--adopt"},
 		},
 		{
 			name: "not managed by shipsafe",

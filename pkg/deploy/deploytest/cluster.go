@@ -25,7 +25,7 @@ type Cluster struct {
 	// ApplyFunc, when set, replaces Apply.
 	ApplyFunc func(ctx context.Context, objs []*unstructured.Unstructured, opts apply.Options) ([]*unstructured.Unstructured, error)
 	// DeleteFunc, when set, replaces Delete.
-	DeleteFunc func(ctx context.Context, objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, error)
+	DeleteFunc func(ctx context.Context, objs []*unstructured.Unstructured, opts apply.DeleteOptions) ([]*unstructured.Unstructured, error)
 	// GetFunc, when set, replaces Get.
 	GetFunc func(ctx context.Context, gvk schema.GroupVersionKind, namespace, name string) (*unstructured.Unstructured, error)
 	// ExistingFunc, when set, replaces Existing.
@@ -148,21 +148,29 @@ func (c *Cluster) ApplyObjects(ctx context.Context, objs []*unstructured.Unstruc
 }
 
 // Delete calls DeleteFunc when set, else DeleteObjects.
-func (c *Cluster) Delete(ctx context.Context, objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+func (c *Cluster) Delete(ctx context.Context, objs []*unstructured.Unstructured, opts apply.DeleteOptions) ([]*unstructured.Unstructured, error) {
 	if c.DeleteFunc != nil {
-		return c.DeleteFunc(ctx, objs)
+		return c.DeleteFunc(ctx, objs, opts)
 	}
-	return c.DeleteObjects(ctx, objs)
+	return c.DeleteObjects(ctx, objs, opts)
 }
 
-// DeleteObjects removes objs and returns those that existed.
-func (c *Cluster) DeleteObjects(_ context.Context, objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+// DeleteObjects removes those of objs that are live and belong to opts.Owner, as
+// apply.Applier.Delete does (the others are reported to opts.OnLeft; kept objects are
+// not modelled), and returns those it removed.
+func (c *Cluster) DeleteObjects(_ context.Context, objs []*unstructured.Unstructured, opts apply.DeleteOptions) ([]*unstructured.Unstructured, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []*unstructured.Unstructured
 	for _, o := range objs {
 		k := manifest.KeyOf(o)
-		if _, ok := c.objects[k]; ok {
+		if live, ok := c.objects[k]; ok {
+			if !opts.Owner.Owns(live.GetLabels(), live.GetAnnotations()) {
+				if opts.OnLeft != nil {
+					opts.OnLeft(k, "belongs to "+manifest.DescribeOwner(live.GetLabels(), live.GetAnnotations())+" now")
+				}
+				continue
+			}
 			delete(c.objects, k)
 			c.deleted = append(c.deleted, k)
 			out = append(out, o)

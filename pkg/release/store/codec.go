@@ -24,6 +24,10 @@ func encode(rev *release.Revision) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode release %s revision %d: %w", rev.Release, rev.Number, err)
 	}
+	if len(raw) > MaxDecodedSize {
+		return nil, fmt.Errorf("encode release %s revision %d: the record is %d bytes of JSON, over the limit of %d; "+
+			"split the release into several smaller releases", rev.Release, rev.Number, len(raw), MaxDecodedSize)
+	}
 	var buf bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	if err != nil {
@@ -50,15 +54,22 @@ type wire struct {
 	Objects []json.RawMessage `json:"objects,omitempty"`
 }
 
-// decode parses a body written by encode.
+// decode parses a body written by encode. It reads at most MaxDecodedSize bytes of
+// JSON: a body that decompresses to more (a gzip bomb) is refused, not read.
 func decode(body []byte) (*release.Revision, error) {
+	if len(body) > MaxRecordSize {
+		return nil, fmt.Errorf("decode release record: the body is %d bytes, over the limit of %d", len(body), MaxRecordSize)
+	}
 	zr, err := gzip.NewReader(bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("decode release record: %w", err)
 	}
-	raw, err := io.ReadAll(zr)
+	raw, err := io.ReadAll(io.LimitReader(zr, MaxDecodedSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("decode release record: %w", err)
+	}
+	if len(raw) > MaxDecodedSize {
+		return nil, fmt.Errorf("decode release record: it decompresses to more than %d bytes, the most a record may hold", MaxDecodedSize)
 	}
 	rev := &release.Revision{}
 	w := wire{revisionFields: (*revisionFields)(rev)}

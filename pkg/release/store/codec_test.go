@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -64,4 +66,38 @@ func TestCodecCompresses(t *testing.T) {
 	if len(body)*10 > len(raw) {
 		t.Fatalf("encoded %d bytes of JSON into %d; want better than 10:1 on repetitive manifests", len(raw), len(body))
 	}
+}
+
+// TestCodecRefusesGzipBomb decodes a small body that decompresses to more than
+// MaxDecodedSize: it is refused after reading at most the limit.
+func TestCodecRefusesGzipBomb(t *testing.T) {
+	t.Parallel()
+	body := gzipBomb(t, MaxDecodedSize+1<<20)
+	if len(body) > 1<<20 {
+		t.Fatalf("the bomb is %d bytes compressed; want a small one", len(body))
+	}
+	_, err := decode(body)
+	if err == nil || !strings.Contains(err.Error(), "decompresses to more than") {
+		t.Fatalf("decode(bomb): err = %v, want a refusal", err)
+	}
+}
+
+// gzipBomb returns n zero bytes gzip'd.
+func gzipBomb(t *testing.T, n int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeros := make([]byte, 1<<20)
+	for written := 0; written < n; written += len(zeros) {
+		if _, err := zw.Write(zeros); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

@@ -285,12 +285,12 @@ func (s *Secrets) History(ctx context.Context, name string) ([]*release.Revision
 		return nil, err
 	}
 	out := []*release.Revision{}
-	var damaged []error
+	var damaged []Damaged
 	err := s.each(ctx, labels.Set{LabelOwner: OwnerShipsafe, LabelRelease: name}, func(sec *corev1.Secret) error {
 		rev, err := s.decodeSecret(ctx, sec)
 		switch {
 		case errors.Is(err, ErrDamaged):
-			damaged = append(damaged, err)
+			damaged = append(damaged, damagedRecord(sec, err))
 			return nil
 		case err != nil:
 			return err
@@ -305,7 +305,7 @@ func (s *Secrets) History(ctx context.Context, name string) ([]*release.Revision
 		return cmp.Or(cmp.Compare(a.Number, b.Number), cmp.Compare(a.Namespace, b.Namespace))
 	})
 	if len(damaged) > 0 {
-		return out, fmt.Errorf("history of release %s: %w", name, errors.Join(damaged...))
+		return out, &DamagedError{Records: damaged}
 	}
 	return out, nil
 }
@@ -319,12 +319,12 @@ func (s *Secrets) List(ctx context.Context) ([]*release.Revision, error) {
 		secret *corev1.Secret
 	}
 	latest := map[key]pick{}
-	var damaged []error
+	var damaged []Damaged
 	err := s.each(ctx, labels.Set{LabelOwner: OwnerShipsafe}, func(sec *corev1.Secret) error {
 		n, err := strconv.Atoi(sec.Labels[LabelRevision])
 		if err != nil {
-			damaged = append(damaged, fmt.Errorf("secret %s/%s: %w: label %s=%q is not a revision number",
-				sec.Namespace, sec.Name, ErrDamaged, LabelRevision, sec.Labels[LabelRevision]))
+			damaged = append(damaged, damagedRecord(sec, fmt.Errorf("secret %s/%s: %w: label %s=%q is not a revision number",
+				sec.Namespace, sec.Name, ErrDamaged, LabelRevision, sec.Labels[LabelRevision])))
 			return nil
 		}
 		k := key{sec.Namespace, sec.Labels[LabelRelease]}
@@ -341,7 +341,7 @@ func (s *Secrets) List(ctx context.Context) ([]*release.Revision, error) {
 		rev, err := s.decodeSecret(ctx, p.secret)
 		switch {
 		case errors.Is(err, ErrDamaged):
-			damaged = append(damaged, err)
+			damaged = append(damaged, damagedRecord(p.secret, err))
 			continue
 		case err != nil:
 			return nil, fmt.Errorf("list releases: %w", err)
@@ -352,7 +352,7 @@ func (s *Secrets) List(ctx context.Context) ([]*release.Revision, error) {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Release, b.Release))
 	})
 	if len(damaged) > 0 {
-		return out, fmt.Errorf("list releases: %w", errors.Join(damaged...))
+		return out, &DamagedError{Records: damaged}
 	}
 	return out, nil
 }
@@ -434,8 +434,15 @@ func (s *Secrets) body(ctx context.Context, sec *corev1.Secret) ([]byte, error) 
 	if !ok {
 		return nil, fmt.Errorf("secret %s/%s: %w: neither a %q nor a %q key", sec.Namespace, sec.Name, ErrDamaged, DataKey, PartsKey)
 	}
+	list := strings.Split(string(names), "\n")
+	if len(list) > MaxParts {
+		return nil, fmt.Errorf("secret %s/%s: %w: it names %d parts, more than the %d a record may have", sec.Namespace, sec.Name, ErrDamaged, len(list), MaxParts)
+	}
 	var body []byte
-	for _, name := range strings.Split(string(names), "\n") {
+	for _, name := range list {
+		if !strings.HasPrefix(name, sec.Name+".p") {
+			return nil, fmt.Errorf("secret %s/%s: %w: part %q is not one of its parts (%s.p*)", sec.Namespace, sec.Name, ErrDamaged, name, sec.Name)
+		}
 		part, err := s.client.CoreV1().Secrets(sec.Namespace).Get(ctx, name, metav1.GetOptions{})
 		switch {
 		case apierrors.IsNotFound(err):
@@ -446,6 +453,9 @@ func (s *Secrets) body(ctx context.Context, sec *corev1.Secret) ([]byte, error) 
 			return nil, fmt.Errorf("secret %s/%s: %w: its part secret %s has type %q, not %q", sec.Namespace, sec.Name, ErrDamaged, name, part.Type, PartSecretType)
 		}
 		body = append(body, part.Data[PartKey]...)
+		if len(body) > MaxRecordSize {
+			return nil, fmt.Errorf("secret %s/%s: %w: its parts hold more than %d bytes", sec.Namespace, sec.Name, ErrDamaged, MaxRecordSize)
+		}
 	}
 	sum := sha256.Sum256(body)
 	if hex.EncodeToString(sum[:]) != string(sec.Data[DigestKey]) {

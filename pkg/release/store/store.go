@@ -53,6 +53,14 @@ var (
 // most 1 MiB), so the limit is that of a sensible number of them.
 const MaxRecordSize = 8 << 20
 
+// MaxDecodedSize is the most bytes of JSON a record body may decompress to; encode
+// refuses more and decode stops reading there.
+const MaxDecodedSize = 64 << 20
+
+// MaxParts is the most part Secrets a record may name: MaxRecordSize in parts of
+// MaxPartSize.
+const MaxParts = (MaxRecordSize + MaxPartSize - 1) / MaxPartSize
+
 // MaxPartSize is the most body bytes the Secret store puts in one Secret: 1 MiB less room
 // for metadata.
 const MaxPartSize = 900 * 1024
