@@ -42,7 +42,7 @@ func (a *app) actionConfig(tf trackFlags) (*actionEnv, error) {
 	cfg := &deploy.Config{
 		Mapper:  clients.Mapper,
 		Cluster: apply.New(clients.Dynamic, clients.Metadata, clients.Mapper, 0),
-		Store:   store.NewSecrets(clients.Typed, ns),
+		Store:   a.recordStore(clients, ns),
 		Tracker: track.New(track.Config{
 			Dynamic: clients.Dynamic,
 			Typed:   clients.Typed,
@@ -54,11 +54,21 @@ func (a *app) actionConfig(tf trackFlags) (*actionEnv, error) {
 				Settle:             tf.settle,
 			},
 		}),
-		Locker: &deploy.LeaseLocker{Client: clients.Typed, Holder: holder},
+		Locker: &deploy.LeaseLocker{Client: clients.LockClient(), Holder: holder, Fence: clients.Fence},
 		Holder: holder,
 		Clock:  clock.RealClock{},
 	}
 	return &actionEnv{cfg: cfg, clients: clients, ns: ns}, nil
+}
+
+// recordStore returns the release records of namespace ns, their writes retried after
+// errors that may pass (each retry reported on stderr).
+func (a *app) recordStore(clients *kube.Clients, ns string) store.Store {
+	return store.NewRetrying(store.NewSecrets(clients.Typed, ns), store.RetryOptions{
+		OnRetry: func(op string, rev int, err error, wait time.Duration) {
+			fmt.Fprintf(a.stderr, "warning: %s of the record of revision %d failed, retrying in %s: %v\n", op, rev, wait, err)
+		},
+	})
 }
 
 // outputFormat validates -o.

@@ -30,6 +30,11 @@ func TestExitCode(t *testing.T) {
 		{"usage", &usageError{errors.New("no -f")}, ExitInput},
 		{"locked", fmt.Errorf("lock: %w", &release.HeldError{Release: "web", Holder: "ci-1"}), ExitLocked},
 		{"diff found changes", &codeError{code: 1}, 1},
+		{"lock lost", &deploy.LockLostError{Release: "web", Err: &release.LostError{Release: "web"}}, ExitLockLost},
+		{"lock lost during a failed deploy", errors.Join(&deploy.FailedError{}, fmt.Errorf("record: %w", &release.LostError{})), ExitLockLost},
+		{"read failed", readFailed(errors.New("connection refused")), ExitReadFailed},
+		{"read of a missing release", readFailed(&deploy.InputError{Err: errors.New("not found")}), ExitInput},
+		{"record write after changes", errors.New("record revision 2: server error"), ExitNotRestored},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,5 +163,36 @@ func TestLiveTableFitsNarrowTerminalsAndShowsAWindow(t *testing.T) {
 				t.Errorf("%d columns: line %q is %d wide", cols, l, displayWidth(l))
 			}
 		}
+	}
+}
+
+// TestRunUsageExitCodes runs the command line on mistakes that are caught before any
+// cluster is contacted: each exits 2 and says what was wrong.
+func TestRunUsageExitCodes(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown command", []string{"deploi", "web"}, `unknown command "deploi"`},
+		{"unknown flag", []string{"deploy", "web", "--no-such-flag"}, "unknown flag: --no-such-flag"},
+		{"unknown root flag", []string{"--no-such-flag", "status", "web"}, "unknown flag: --no-such-flag"},
+		{"missing argument", []string{"status"}, "one release name"},
+		{"extra argument", []string{"version", "x"}, "no arguments"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errb strings.Builder
+			code := Run(t.Context(), tc.args, strings.NewReader(""), &out, &errb, nil)
+			if code != ExitInput || !strings.Contains(errb.String(), tc.want) {
+				t.Errorf("Run(%q) = exit %d, stderr %q; want exit %d mentioning %q", tc.args, code, errb.String(), ExitInput, tc.want)
+			}
+		})
+	}
+	var out, errb strings.Builder
+	if code := Run(t.Context(), nil, strings.NewReader(""), &out, &errb, nil); code != ExitOK || !strings.Contains(out.String(), "Usage:") {
+		t.Errorf("bare shipsafe: exit %d, stdout %q; want help and exit 0", code, out.String())
 	}
 }

@@ -100,7 +100,7 @@ func (a *app) historyCommand() *cobra.Command {
 			}
 			revs, err := deploy.History(cmd.Context(), env.cfg, args[0], env.ns)
 			if err := a.skipDamaged(revs != nil, err); err != nil {
-				return err
+				return readFailed(err)
 			}
 			if output == "json" {
 				return json.NewEncoder(a.stdout).Encode(viewsOf(revs))
@@ -131,7 +131,7 @@ func (a *app) statusCommand() *cobra.Command {
 			}
 			st, err := deploy.Status(cmd.Context(), env.cfg, args[0], env.ns)
 			if err := a.skipDamaged(st != nil, err); err != nil {
-				return err
+				return readFailed(err)
 			}
 			if output == "json" {
 				return json.NewEncoder(a.stdout).Encode(map[string]any{
@@ -196,7 +196,7 @@ func (a *app) listCommand() *cobra.Command {
 			}
 			revs, err := store.NewSecrets(clients.Typed, ns).List(cmd.Context())
 			if err := a.skipDamaged(true, err); err != nil {
-				return fmt.Errorf("list releases: %w", err)
+				return readFailed(fmt.Errorf("list releases: %w", err))
 			}
 			if output == "json" {
 				return json.NewEncoder(a.stdout).Encode(viewsOf(revs))

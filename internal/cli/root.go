@@ -56,6 +56,10 @@ ready, fails fast with events and logs, and rolls back to the last good revision
 failure, timeout or signal. Release records and locks live in the cluster.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Args and RunE make an unknown command a usage error (exit 2); bare
+		// `shipsafe` prints help.
+		Args: unknownCommand,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
@@ -82,6 +86,19 @@ failure, timeout or signal. Release records and locks live in the cluster.`,
 		a.versionCommand(),
 	)
 	return root
+}
+
+// unknownCommand reports the first argument of the root command, which names no
+// command, as a usage error with cobra's suggestions.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %q?", s[0])
+	}
+	return &usageError{fmt.Errorf("%s; see `shipsafe --help`", msg)}
 }
 
 // exactArgs is cobra.ExactArgs that reports a usage error (exit 2).

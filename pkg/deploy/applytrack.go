@@ -60,7 +60,8 @@ func interruption(ctx context.Context, detail string) string {
 
 // applyAndTrack applies those objs that rev.Applied does not hold as unchanged, records
 // what it applied in rev.Applied, and waits until all objs are ready, within s.Timeout.
-func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstructured, rev *release.Revision, s *spec, ev *emitter) (track.Result, *failure) {
+// onApplied runs once every object is applied, before the wait.
+func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstructured, rev *release.Revision, s *spec, ev *emitter, onApplied func()) (track.Result, *failure) {
 	wctx, cancel := withTimeout(ctx, s.Timeout)
 	defer cancel()
 	toApply := plan.Changed(objs, rev.Applied)
@@ -91,6 +92,7 @@ func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstruc
 			return track.Result{}, &failure{reason: interruption(wctx, fmt.Sprintf("take ownership: %v", err))}
 		}
 	}
+	onApplied()
 	ev.step(fmt.Sprintf("waiting for %d objects to be ready (timeout %s)", len(objs), s.Timeout))
 	res, err := d.cfg.Tracker.Run(wctx, asApplied(objs, applied), ev.track)
 	switch {

@@ -11,6 +11,7 @@ import (
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 	"github.com/shipsafe/shipsafe/pkg/plan"
 	"github.com/shipsafe/shipsafe/pkg/release"
+	"github.com/shipsafe/shipsafe/pkg/release/store"
 	"github.com/shipsafe/shipsafe/pkg/track"
 	"github.com/shipsafe/shipsafe/pkg/verify"
 )
@@ -42,9 +43,6 @@ type Deploy struct {
 // NewDeploy returns the deploy action.
 func NewDeploy(cfg *Config) *Deploy { return &Deploy{cfg: cfg} }
 
-// errLockLost is the cause of a deploy's context when its lock was lost.
-var errLockLost = errors.New("lost the release lock")
-
 // Run deploys opts.Objects as a new revision of opts.Release. It returns a Result when the
 // revision is deployed and ready; an *InputError when nothing was changed because the
 // input is wrong; a *release.HeldError when another deploy holds the release; a
@@ -56,7 +54,7 @@ func (d *Deploy) Run(ctx context.Context, opts DeployOptions) (*Result, error) {
 
 // run is the deploy flow: validate, lock, recover, record pending, hooks, apply and track,
 // hooks, then prune and record deployed; or, on any failure, fail (restore and record).
-func (d *Deploy) run(ctx context.Context, s spec) (*Result, error) {
+func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 	start := d.cfg.now()
 	s.setDefaults()
 	ev := newEmitter(s.OnEvent, d.cfg.now)
@@ -79,18 +77,27 @@ func (d *Deploy) run(ctx context.Context, s spec) (*Result, error) {
 		}
 	}
 
+	// A record too large to store is bad input: refuse it before taking the lock.
+	var tooLarge *store.TooLargeError
+	if err := store.CheckSize(&release.Revision{Release: s.Release, Status: release.StatusPending,
+		Objects: objs, Hooks: s.Hooks, Source: s.Source}); errors.As(err, &tooLarge) {
+		return nil, &InputError{Err: err}
+	}
+
 	lock, err := d.cfg.Locker.Acquire(ctx, s.Namespace, s.Release, s.LockWait)
 	if err != nil {
 		return nil, stoppedBeforeChange(ctx, s.Release, fmt.Errorf("lock release %q: %w", s.Release, err))
 	}
 	defer releaseLock(ctx, lock, s.Release, ev)
-	// Losing the lock (renewals failed) means another deploy may take over: stop.
+	// Losing the lock (see release.Lock) means another deploy may take over: stop at
+	// once, without restoring (writes are refused anyway); the next holder recovers.
+	defer func() { err = lockLost(s.Release, err) }()
 	ctx, cancelLost := context.WithCancelCause(ctx)
 	defer cancelLost(nil)
 	go func() {
 		select {
 		case <-lock.Lost():
-			cancelLost(errLockLost)
+			cancelLost(lostCause(lock))
 		case <-ctx.Done():
 		}
 	}()
@@ -120,7 +127,9 @@ func (d *Deploy) run(ctx context.Context, s spec) (*Result, error) {
 	var tracked track.Result
 	toApply := plan.Changed(objs, rev.Applied)
 	if failure == nil {
-		tracked, failure = d.applyAndTrack(ctx, objs, rev, &s, ev)
+		tracked, failure = d.applyAndTrack(ctx, objs, rev, &s, ev, func() {
+			d.checkpoint(ctx, rev, func(p *release.Progress) { p.Applied = true }, ev)
+		})
 	}
 	if failure == nil {
 		failure = hooks.run(ctx, post)
@@ -132,7 +141,10 @@ func (d *Deploy) run(ctx context.Context, s spec) (*Result, error) {
 	if failure != nil {
 		return nil, d.fail(ctx, &s.RunOptions, rev, last, failure, ev)
 	}
-	pruned := d.prune(ctx, ownerOf(rev), revs, last, objs, ev)
+	d.checkpoint(ctx, rev, func(p *release.Progress) { p.Ready = true }, ev)
+	pruned, unpruned := d.prune(ctx, ownerOf(rev), revs, last, objs, ev)
+	rev.Unpruned = unpruned
+	d.checkpoint(ctx, rev, func(p *release.Progress) { p.Pruned = true }, ev)
 	if err := d.markDeployed(ctx, &s.RunOptions, rev, last, ev); err != nil {
 		return nil, err
 	}

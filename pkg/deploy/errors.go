@@ -70,3 +70,35 @@ var ErrStaleRender = errors.New("the release changed while its chart was rendere
 
 // IsLocked reports whether err says another process holds the release lock.
 func IsLocked(err error) bool { return errors.Is(err, release.ErrLocked) }
+
+// LockLostError means the run lost its release lock (see release.Lock) and stopped
+// writing at once, wherever it was: nothing it did afterwards reached the cluster. The
+// release may be mid-change; the next deploy, rollback or uninstall of it, holding the
+// lock, recovers it (finishes or undoes the interrupted revision). It matches
+// release.ErrLockLost with errors.Is.
+type LockLostError struct {
+	Release string
+	Err     error
+}
+
+func (e *LockLostError) Error() string {
+	var lost *release.LostError
+	if errors.As(e.Err, &lost) {
+		return fmt.Sprintf("release %q: %v; this run stopped writing at once and changed nothing since; "+
+			"another deploy may hold the lock now: the next deploy of the release recovers it "+
+			"(see `shipsafe status %s`)", e.Release, lost, e.Release)
+	}
+	return fmt.Sprintf("release %q: the lock was lost: %v; check `shipsafe status %s`", e.Release, e.Err, e.Release)
+}
+
+func (e *LockLostError) Unwrap() error { return e.Err }
+
+// lockLost returns err as a *LockLostError when it says the run lost its lock (a write
+// refused by the fence, or work stopped by the loss); otherwise err.
+func lockLost(rel string, err error) error {
+	var already *LockLostError
+	if err == nil || errors.As(err, &already) || !errors.Is(err, release.ErrLockLost) {
+		return err
+	}
+	return &LockLostError{Release: rel, Err: err}
+}

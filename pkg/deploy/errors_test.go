@@ -51,7 +51,8 @@ func TestInterruptionTellsTimeoutFromSignalAndLostLock(t *testing.T) {
 	signalledFirst, cancel2 := withTimeout(signalled, time.Hour)
 	defer cancel2()
 	lost, cancelLost := context.WithCancelCause(context.Background())
-	cancelLost(errLockLost)
+	lostErr := &release.LostError{Release: "web", Namespace: "ns", Holder: "h", Reason: "another holder took the lease over"}
+	cancelLost(lostErr)
 	tests := []struct {
 		name string
 		ctx  context.Context
@@ -60,7 +61,7 @@ func TestInterruptionTellsTimeoutFromSignalAndLostLock(t *testing.T) {
 		{"running", context.Background(), "apply: boom"},
 		{"timeout", timedOut, "timed out after 1ns: apply: boom"},
 		{"signal", signalledFirst, "interrupted (signal or cancelled) while apply: boom"},
-		{"lost lock", lost, "interrupted (lost the release lock) while apply: boom"},
+		{"lost lock", lost, "interrupted (" + lostErr.Error() + ") while apply: boom"},
 	}
 	for _, tt := range tests {
 		if got := interruption(tt.ctx, "apply: boom"); got != tt.want {

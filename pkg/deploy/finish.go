@@ -14,15 +14,17 @@ import (
 
 // prune deletes objects of the last deployed revision that the new one no longer has,
 // and those that failed revisions since then created and left behind (plan.Prune).
-// A failed prune is a warning: the new revision is deployed and ready.
-func (d *Deploy) prune(ctx context.Context, owner manifest.Owner, revs []*release.Revision, last *release.Revision, objs []*unstructured.Unstructured, ev *emitter) []string {
+// A failed prune is a warning: the new revision is deployed and ready. It returns the
+// names of the objects deleted and references to those it could not delete, which the
+// revision records (Unpruned) so that the next deploy tries again.
+func (d *Deploy) prune(ctx context.Context, owner manifest.Owner, revs []*release.Revision, last *release.Revision, objs []*unstructured.Unstructured, ev *emitter) ([]string, []release.ObjectRef) {
 	left, err := leftovers(ctx, d.cfg, revs, last)
 	if err != nil {
 		ev.warn(fmt.Sprintf("prune: %v; deploy again to retry", err))
 	}
 	gone := withoutReleaseNamespace(plan.Prune(last, left, objs), owner.Namespace, ev)
 	if len(gone) == 0 {
-		return nil
+		return nil, nil
 	}
 	deleted, err := d.cfg.Cluster.Delete(ctx, gone, deleteOptions(owner, ev))
 	var names []string
@@ -31,10 +33,12 @@ func (d *Deploy) prune(ctx context.Context, owner manifest.Owner, revs []*releas
 		names = append(names, name)
 		ev.emit(Event{Kind: Pruned, Object: name})
 	}
+	var failed []release.ObjectRef
 	if err != nil {
-		ev.warn(fmt.Sprintf("prune: %v; delete those objects by hand or deploy again", err))
+		failed = unpruned(gone, deleted)
+		ev.warn(fmt.Sprintf("prune: %v; the revision records them and the next deploy deletes them", err))
 	}
-	return names
+	return names, failed
 }
 
 // leftovers returns the objects that failed revisions newer than last (every failed
@@ -63,7 +67,9 @@ func (d *Deploy) markDeployed(ctx context.Context, opts *RunOptions, rev, last *
 	}
 	if err := d.cfg.Store.Update(rctx, rev); err != nil {
 		return fmt.Errorf("record revision %d of %q as deployed: %w; the objects are deployed and ready, "+
-			"but the next deploy will treat this revision as interrupted", rev.Number, rev.Release, err)
+			"but the release record still says pending: the next deploy of %s records it as deployed "+
+			"(its progress says ready) and goes on; `shipsafe status %s` shows it meanwhile",
+			rev.Number, rev.Release, err, rev.Release, rev.Release)
 	}
 	if last != nil {
 		if err := last.Transition(release.StatusSuperseded, now); err == nil {

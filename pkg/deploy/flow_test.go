@@ -96,6 +96,8 @@ func outcome(err error) string {
 	switch {
 	case err == nil:
 		return "ok"
+	case errors.Is(err, release.ErrLockLost):
+		return "lock lost"
 	case errors.As(err, &ferr) && ferr.Restored && ferr.RolledBackTo > 0:
 		return fmt.Sprintf("rolled back to %d", ferr.RolledBackTo)
 	case errors.As(err, &ferr) && ferr.Restored:
@@ -235,11 +237,12 @@ func TestDeployTransitions(t *testing.T) {
 			want:  "rolled back to 1", wantHistory: "1:deployed 2:rolled-back", wantLive: "a=1 b=1", reason: "interrupted (signal or cancelled) while waiting for",
 		},
 		{
-			name: "lock lost: stops and rolls back", revs: v1(), objs: []*unstructured.Unstructured{cm("a", "2")},
+			// The next holder recovers: this run writes nothing more, not even the record.
+			name: "lock lost while waiting: stops without writing", revs: v1(), objs: []*unstructured.Unstructured{cm("a", "2")},
 			setup: func(e *deploytest.Env, _ context.CancelFunc) {
 				blockTracking(e, func() { e.Locker.Locks()[0].Lose() })
 			},
-			want: "rolled back to 1", wantHistory: "1:deployed 2:rolled-back", wantLive: "a=1 b=1", reason: "interrupted (lost the release lock) while waiting for",
+			want: "lock lost", wantHistory: "1:deployed 2:pending", wantLive: "a=2 b=1", reason: "stopped writing at once",
 		},
 		{
 			name: "signal before the lock: nothing changed", revs: v1(), objs: []*unstructured.Unstructured{cm("a", "2")},
@@ -290,7 +293,7 @@ func TestDeployTransitions(t *testing.T) {
 					return nil
 				}
 			},
-			want: "error", wantHistory: "1:deployed 2:pending", wantLive: "a=2", reason: "the next deploy will treat this revision as interrupted",
+			want: "error", wantHistory: "1:deployed 2:pending", wantLive: "a=2", reason: "the next deploy of web records it as deployed",
 		},
 		{
 			name: "history trim fails: deployed, with a warning", revs: v1(), objs: []*unstructured.Unstructured{cm("a", "2")},

@@ -7,6 +7,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
 
+	"github.com/shipsafe/shipsafe/pkg/kube"
 	"github.com/shipsafe/shipsafe/pkg/release"
 )
 
@@ -41,6 +42,10 @@ type LeaseLocker struct {
 	TTL time.Duration
 	// Clock gives lease timestamps (nil: the real clock).
 	Clock clock.PassiveClock
+	// Fence, when set, is the write fence of the clients the actions use: while a lock
+	// is held, every write they send passes the lock's check first (see kube.Fence), so
+	// a run that lost its lock cannot change anything. Client must not be behind it.
+	Fence *kube.Fence
 }
 
 // Acquire takes the lock of release rel in namespace.
@@ -49,5 +54,32 @@ func (l *LeaseLocker) Acquire(ctx context.Context, namespace, rel string, wait t
 	if err != nil {
 		return nil, err
 	}
-	return lock, nil
+	if l.Fence == nil {
+		return lock, nil
+	}
+	l.Fence.Hold(lock)
+	return &fencedLock{Lock: lock, fence: l.Fence}, nil
+}
+
+// fencedLock is a release.Lock that holds a write fence until it is released.
+type fencedLock struct {
+	*release.Lock
+	fence *kube.Fence
+}
+
+// Release drops the fence, then gives the lock up.
+func (l *fencedLock) Release(ctx context.Context) error {
+	l.fence.Drop()
+	return l.Lock.Release(ctx)
+}
+
+// lostCause returns why lock was lost: its *release.LostError when it says, else an
+// error matching release.ErrLockLost.
+func lostCause(lock Lock) error {
+	if c, ok := lock.(interface{ Check() (time.Duration, error) }); ok {
+		if _, err := c.Check(); err != nil {
+			return err
+		}
+	}
+	return &release.LostError{Reason: "its renewals failed"}
 }

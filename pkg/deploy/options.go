@@ -43,6 +43,10 @@ type RunOptions struct {
 	Stop <-chan struct{}
 	// OnEvent receives progress; it is called from one goroutine at a time.
 	OnEvent func(Event)
+
+	// recovering is set while an interrupted revision is undone: data-bearing objects
+	// it created (PersistentVolumeClaims) are left in place.
+	recovering bool
 }
 
 func (o *RunOptions) setDefaults() {

@@ -20,6 +20,9 @@ var errSecondSignal = errors.New("a second signal")
 // its own timeout that a signal does not cancel; then it records the revision with the
 // reason and evidence. It returns the *FailedError to report.
 func (d *Deploy) fail(ctx context.Context, opts *RunOptions, rev, last *release.Revision, f *failure, ev *emitter) error {
+	if cause := context.Cause(ctx); errors.Is(cause, release.ErrLockLost) {
+		return cause // the next holder of the lock restores; this run must not write
+	}
 	ev.warn(fmt.Sprintf("revision %d failed: %s", rev.Number, f.reason))
 	ferr := &FailedError{Release: rev.Release, Revision: rev.Number, Reason: f.reason}
 	rev.Reason, rev.Evidence = f.reason, f.evidence
@@ -77,9 +80,15 @@ func (d *Deploy) restore(ctx context.Context, opts *RunOptions, rev, last *relea
 	var created []*unstructured.Unstructured
 	for _, ref := range rev.Created {
 		o := ref.Shell()
-		if _, ok := keep[manifest.KeyOf(o)]; !ok {
-			created = append(created, o)
+		if _, ok := keep[manifest.KeyOf(o)]; ok {
+			continue
 		}
+		if why := kept(o, rev.Objects, opts.recovering); why != "" {
+			ev.emit(Event{Kind: Warning, Object: manifest.KeyOf(o).String(), Message: fmt.Sprintf(
+				"%s: left in place (%s); delete it by hand if it is not needed", manifest.KeyOf(o), why)})
+			continue
+		}
+		created = append(created, o)
 	}
 	deleted, err := d.cfg.Cluster.Delete(rctx, created, deleteOptions(ownerOf(rev), ev))
 	for _, o := range deleted {
@@ -143,13 +152,22 @@ func (d *Deploy) recoverInterrupted(ctx context.Context, rel string, opts RunOpt
 	var recovered int
 	for _, p := range release.Pending(revs) {
 		last := release.LastDeployed(revs)
+		if p.Progress != nil && p.Progress.Ready && (last == nil || p.Number > last.Number) {
+			if err := d.completeInterrupted(ctx, &opts, revs, p, last, ev); err != nil {
+				return 0, nil, 0, err
+			}
+			recovered = p.Number
+			continue
+		}
 		ev.warn(fmt.Sprintf("revision %d was left pending by %q (started %s) that stopped without finishing; restoring consistency first",
 			p.Number, p.Holder, p.StartedAt.Format("2006-01-02 15:04:05")))
 		f := &failure{reason: fmt.Sprintf("interrupted: the deploy by %q stopped without finishing (killed or its machine lost)", p.Holder)}
 		opts.NoRollback = false
+		opts.recovering = true
 		err := d.fail(ctx, &opts, p, last, f, ev)
-		var ferr *FailedError
-		if errors.As(err, &ferr) && ferr.Restored {
+		// Only a bare, restored *FailedError is a recovery: one joined with a failed
+		// record write left the revision pending, and that must be reported.
+		if ferr, ok := err.(*FailedError); ok && ferr.Restored {
 			recovered = p.Number
 			continue
 		}

@@ -16,8 +16,9 @@ type Rollback struct {
 // NewRollback returns the rollback action.
 func NewRollback(cfg *Config) *Rollback { return &Rollback{cfg: cfg} }
 
-// Run rolls opts.Release back to revision opts.To (0: the last revision that was deployed
-// before the current one). The target's objects and hooks are deployed, and its
+// Run rolls opts.Release back to revision opts.To (0: the revision before the current
+// state: the last deployed one when the latest revision failed and was left in place,
+// otherwise the one deployed before the current one). The target's objects and hooks are deployed, and its
 // pre-rollback and post-rollback hooks run (unless opts.NoHooks), as Helm's rollback
 // runs them; the target's verification checks judge the result.
 func (r *Rollback) Run(ctx context.Context, opts RollbackOptions) (*Result, error) {
@@ -57,6 +58,12 @@ func rollbackTarget(revs []*release.Revision, to int) (*release.Revision, error)
 		return nil, inputErrorf("revision %d of %q not found; see `shipsafe history %s`", to, revs[0].Release, revs[0].Release)
 	}
 	current := release.LastDeployed(revs)
+	// A latest revision that failed and was not restored (--rollback=never, or its
+	// rollback failed) left the cluster between revisions: going back means going to
+	// the last deployed revision, the one before the failure.
+	if latest := release.Latest(revs); current != nil && latest.Status == release.StatusFailed && latest.Number > current.Number {
+		return current, nil
+	}
 	for i := len(revs) - 1; i >= 0; i-- {
 		r := revs[i]
 		if r.Status == release.StatusSuperseded && (current == nil || r.Number < current.Number) {

@@ -45,7 +45,7 @@ func NewUninstall(cfg *Config) *Uninstall { return &Uninstall{cfg: cfg} }
 // The deployed revision's pre-delete hooks run first: one that fails stops the uninstall
 // before anything is deleted. Its post-delete hooks run after the objects are gone: one
 // that fails is reported, but the release is recorded as uninstalled, as Helm does.
-func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallResult, error) {
+func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (_ *UninstallResult, err error) {
 	ev := newEmitter(opts.OnEvent, u.cfg.now)
 	revs, _, err := readHistory(ctx, u.cfg, opts.Release, ev)
 	if err != nil {
@@ -59,6 +59,9 @@ func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (*UninstallR
 		return nil, fmt.Errorf("lock release %q: %w", opts.Release, err)
 	}
 	defer releaseLock(ctx, lock, opts.Release, ev)
+	// Fencing, as in Deploy.run: once the lock is lost no write passes (the Locker's
+	// fence), and the error says so.
+	defer func() { err = lockLost(opts.Release, err) }()
 
 	// A revision still uninstalling is one whose uninstall failed part way: retrying
 	// must delete its objects too.

@@ -26,6 +26,15 @@ const (
 	DefaultBurst = 2000
 )
 
+// LockClient returns the clientset for the release lock's Lease: Unfenced, or Typed
+// when there is none.
+func (c *Clients) LockClient() kubernetes.Interface {
+	if c.Unfenced != nil {
+		return c.Unfenced
+	}
+	return c.Typed
+}
+
 // Clients are the Kubernetes clients one command uses.
 type Clients struct {
 	Config    *rest.Config
@@ -36,6 +45,11 @@ type Clients struct {
 	Mapper    meta.ResettableRESTMapper
 	// Namespace is the namespace from the flags or the kubeconfig context.
 	Namespace string
+	// Fence stops the writes of every client above once a release lock it holds is
+	// lost (see Fence).
+	Fence *Fence
+	// Unfenced is a clientset that bypasses Fence: for the release lock's own Lease only.
+	Unfenced kubernetes.Interface
 
 	requests *atomic.Int64
 }
@@ -65,6 +79,13 @@ func New(cfg *rest.Config, namespace string) (*Clients, error) {
 	if cfg.Burst == 0 {
 		cfg.Burst = DefaultBurst
 	}
+	unfenced, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("build clientset: %w", err)
+	}
+	fence := &Fence{}
+	cfg = rest.CopyConfig(cfg)
+	cfg.Wrap(fence.wrap)
 	typed, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("build clientset: %w", err)
@@ -91,6 +112,8 @@ func New(cfg *rest.Config, namespace string) (*Clients, error) {
 		Discovery: disc,
 		Mapper:    restmapper.NewDeferredDiscoveryRESTMapper(disc),
 		Namespace: namespace,
+		Fence:     fence,
+		Unfenced:  unfenced,
 		requests:  requests,
 	}, nil
 }

@@ -9,8 +9,8 @@ import (
 )
 
 // LeftBehind returns, once each and as bare references (kind, namespace, name), the
-// objects that failed revisions in revs newer than last (all of them when last is nil)
-// created. --rollback=never and a restore that could not finish leave them in place, and
+// objects last could not prune (its Unpruned) and those that failed revisions in revs
+// newer than last (all of them when last is nil) created. --rollback=never and a restore that could not finish leave them in place, and
 // no deployed revision lists them, so a deploy must prune them (see Leftovers) or they
 // stay forever. It reads no cluster state.
 func LeftBehind(revs []*release.Revision, last *release.Revision) []*unstructured.Unstructured {
@@ -18,6 +18,15 @@ func LeftBehind(revs []*release.Revision, last *release.Revision) []*unstructure
 		shells []*unstructured.Unstructured
 		seen   = map[manifest.Key]bool{}
 	)
+	if last != nil {
+		for _, ref := range last.Unpruned {
+			o := ref.Shell()
+			if k := manifest.KeyOf(o); !seen[k] {
+				seen[k] = true
+				shells = append(shells, o)
+			}
+		}
+	}
 	for _, r := range revs {
 		if r.Status != release.StatusFailed || last != nil && r.Number < last.Number {
 			continue

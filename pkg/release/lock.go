@@ -18,17 +18,32 @@ import (
 var errNotOurs = errors.New("lease is no longer ours")
 
 // Lock is a held release lock, renewed in the background until Release.
+//
+// Fencing: the holder counts the lock as valid only until RenewDeadline after the start
+// of its last successful renewal (or of the acquiring write), measured on this process's
+// monotonic clock. RenewDeadline is shorter than the TTL, and another process takes the
+// lease over only after it has seen the lease unchanged for a whole TTL on its own clock,
+// so the holder stops before anyone else may start, without comparing clocks of two
+// machines. Once invalid, the lock stays lost: Check fails and Lost is closed, even if
+// the process was merely paused (SIGSTOP, a frozen VM) and nobody took over.
 type Lock struct {
-	leases       coordinationclient.LeaseInterface
-	release      string
-	holder       string
-	ttl          time.Duration
-	renewEvery   time.Duration
-	clock        func() time.Time
-	tookOverFrom string
-	acquired     time.Time // the acquireTime the server stored for us: our mark of ownership
+	leases        coordinationclient.LeaseInterface
+	release       string
+	namespace     string
+	holder        string
+	ttl           time.Duration
+	renewEvery    time.Duration
+	renewDeadline time.Duration
+	clock         func() time.Time
+	tookOverFrom  string
+	acquired      time.Time // the acquireTime the server stored for us: our mark of ownership
 
 	lease *coordinationv1.Lease // last version we wrote; owned by the renewal goroutine until done
+
+	mu         sync.Mutex
+	validUntil time.Time // by clock: writes are allowed before it
+	lostErr    *LostError
+	released   bool
 
 	lost     chan struct{}
 	lostOnce sync.Once
@@ -39,18 +54,23 @@ type Lock struct {
 	releaseErr  error
 }
 
-func (l *Locker) newLock(lease *coordinationv1.Lease, tookOverFrom string) *Lock {
+// newLock returns the Lock for lease, which this process wrote in a request it began at
+// start.
+func (l *Locker) newLock(lease *coordinationv1.Lease, tookOverFrom string, start time.Time) *Lock {
 	k := &Lock{
-		leases:       l.leases,
-		release:      l.release,
-		holder:       l.holder,
-		ttl:          l.ttl,
-		renewEvery:   l.renewEvery,
-		clock:        l.clock,
-		tookOverFrom: tookOverFrom,
-		lease:        lease,
-		lost:         make(chan struct{}),
-		done:         make(chan struct{}),
+		leases:        l.leases,
+		release:       l.release,
+		namespace:     l.namespace,
+		holder:        l.holder,
+		ttl:           l.ttl,
+		renewEvery:    l.renewEvery,
+		renewDeadline: l.renewDeadline,
+		clock:         l.clock,
+		tookOverFrom:  tookOverFrom,
+		lease:         lease,
+		validUntil:    start.Add(l.renewDeadline),
+		lost:          make(chan struct{}),
+		done:          make(chan struct{}),
 	}
 	if t := lease.Spec.AcquireTime; t != nil {
 		k.acquired = t.Time
@@ -66,10 +86,53 @@ func (k *Lock) TookOverFrom() string { return k.tookOverFrom }
 // Holder returns the identity this lock is held as.
 func (k *Lock) Holder() string { return k.holder }
 
-// Lost returns a channel closed when the lock was lost: renewals failed until the lease
-// expired, or another holder took or deleted it. Work under the lock should stop then.
-// It is not closed by Release.
+// Lost returns a channel closed when the lock was lost: it was not renewed within the
+// renew deadline (see Lock), or another holder took or deleted it. Work under the lock
+// must stop writing then. It is not closed by Release.
 func (k *Lock) Lost() <-chan struct{} { return k.lost }
+
+// Check returns how much longer the lock is certainly held, or a *LostError (matching
+// ErrLockLost) once it is not: lost, or released. Call it right before every write made
+// under the lock, and bound the write by the duration returned.
+func (k *Lock) Check() (time.Duration, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.released && k.lostErr == nil {
+		return 0, &LostError{Release: k.release, Namespace: k.namespace, Holder: k.holder, Reason: "the lock was released"}
+	}
+	left := k.validUntil.Sub(k.clock())
+	if k.lostErr == nil && left <= 0 {
+		k.loseLocked(fmt.Sprintf("it was not renewed within %s (this process was paused, or could not reach the API server)", k.renewDeadline))
+	}
+	if k.lostErr != nil {
+		return 0, k.lostErr
+	}
+	return left, nil
+}
+
+// lose marks the lock lost for reason, once; later reasons are ignored.
+func (k *Lock) lose(reason string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.loseLocked(reason)
+}
+
+func (k *Lock) loseLocked(reason string) {
+	if k.lostErr != nil {
+		return
+	}
+	k.lostErr = &LostError{Release: k.release, Namespace: k.namespace, Holder: k.holder, Reason: reason}
+	k.lostOnce.Do(func() { close(k.lost) })
+}
+
+// extend records a successful renewal whose request began at start.
+func (k *Lock) extend(start time.Time) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.lostErr == nil {
+		k.validUntil = start.Add(k.renewDeadline)
+	}
+}
 
 // start launches the renewal goroutine; Release stops it.
 func (k *Lock) start() {
@@ -82,30 +145,35 @@ func (k *Lock) renewLoop(ctx context.Context) {
 	defer close(k.done)
 	ticker := time.NewTicker(k.renewEvery)
 	defer ticker.Stop()
-	lastOK := k.clock()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
 		}
-		err := k.renew(ctx)
+		left, err := k.Check()
+		if err != nil {
+			return // lost: a renewal now could revive a lease another may be about to take
+		}
+		start := k.clock()
+		err = k.renew(ctx, left)
 		switch {
 		case err == nil:
-			lastOK = k.clock()
+			k.extend(start)
 		case ctx.Err() != nil:
 			return
-		case errors.Is(err, errNotOurs), k.clock().Sub(lastOK) >= k.ttl:
-			k.lostOnce.Do(func() { close(k.lost) })
+		case errors.Is(err, errNotOurs):
+			k.lose("another holder took the lease over, or it was deleted")
 			return
 		}
+		// Any other error: try again at the next tick, until the deadline passes.
 	}
 }
 
 // renew writes a fresh renewTime, following a concurrent change only while the lease is
 // still ours.
-func (k *Lock) renew(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, k.renewEvery)
+func (k *Lock) renew(ctx context.Context, within time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, min(k.renewEvery, within))
 	defer cancel()
 	for range 3 {
 		next := k.lease.DeepCopy()
@@ -150,6 +218,9 @@ func (k *Lock) Release(ctx context.Context) error {
 	k.releaseOnce.Do(func() {
 		k.stop()
 		<-k.done
+		k.mu.Lock()
+		k.released = true
+		k.mu.Unlock()
 		k.releaseErr = k.delete(ctx)
 	})
 	return k.releaseErr

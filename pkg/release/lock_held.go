@@ -37,7 +37,7 @@ func (e *HeldError) Error() string {
 		renewed = fmt.Sprintf(" (last renewed %s ago)", age(e.At.Sub(e.Renewed)))
 	}
 	return fmt.Sprintf("release %q is locked by %q since %s%s; wait for it to finish, retry with --lock-wait, "+
-		"or if that process is dead the lock expires %s after its last renewal",
+		"or if that process is dead, a deploy that sees the lock unrenewed for %s takes it over",
 		e.Release, e.Holder, since, renewed, age(e.TTL))
 }
 

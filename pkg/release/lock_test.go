@@ -236,9 +236,14 @@ func TestLockTakesOverExpired(t *testing.T) {
 	cs := clustertest.Clientset(t)
 	ns := clustertest.Namespace(t, cs)
 
-	// A holder that died long ago: taken at once, even without waiting.
+	// A holder that died long ago: taken without --lock-wait, once this process has seen
+	// the lease unchanged for its duration (its timestamps are another machine's).
 	putLease(t, ctx, cs, ns, "old", "dead-runner/pid 9", time.Now().Add(-time.Minute), 2)
+	begin := time.Now()
 	l := mustAcquire(t, ctx, NewLocker(cs, ns, "old", "b", LockOptions{TTL: 2 * time.Second}), 0)
+	if d := time.Since(begin); d < 2*time.Second {
+		t.Fatalf("took a dead holder's lease after %s, before seeing it unchanged for its 2s", d)
+	}
 	if l.TookOverFrom() != "dead-runner/pid 9" {
 		t.Fatalf("TookOverFrom = %q", l.TookOverFrom())
 	}
@@ -300,7 +305,7 @@ func TestLockRenewalOutlivesTTLAndCallerContext(t *testing.T) {
 	_, err := NewLocker(cs, ns, "web", "b", LockOptions{TTL: 2 * time.Second}).Acquire(ctx, 0)
 	wantHeld(t, err, "a")
 	if renewed := getLease(t, ctx, cs, ns, "web").Spec.RenewTime.Time; !renewed.After(first.Add(3 * time.Second)) {
-		t.Fatalf("renewTime moved from %v to %v in 5s; want renewals every ~0.7s", first, renewed)
+		t.Fatalf("renewTime moved from %v to %v in 5s; want renewals every ~0.3s", first, renewed)
 	}
 	select {
 	case <-a.Lost():
@@ -371,7 +376,8 @@ func TestLockerValidates(t *testing.T) {
 		{"bad release name", "ns", "Web", "h", LockOptions{}, "invalid release name"},
 		{"no namespace", "", "web", "h", LockOptions{}, "namespace is required"},
 		{"no holder", "ns", "web", "", LockOptions{}, "holder identity is required"},
-		{"renewal not shorter than TTL", "ns", "web", "h", LockOptions{TTL: 2 * time.Second, RenewEvery: 2 * time.Second}, "shorter than the TTL"},
+		{"renewal not shorter than the deadline", "ns", "web", "h", LockOptions{TTL: 3 * time.Second, RenewEvery: 2 * time.Second}, "shorter than the renew deadline"},
+		{"deadline not shorter than TTL", "ns", "web", "h", LockOptions{TTL: 2 * time.Second, RenewDeadline: 2 * time.Second}, "shorter than the TTL"},
 		{"negative TTL", "ns", "web", "h", LockOptions{TTL: -time.Second}, "shorter than 1s"},
 	}
 	for _, tc := range tests {
@@ -383,7 +389,7 @@ func TestLockerValidates(t *testing.T) {
 			}
 		})
 	}
-	if l := NewLocker(cs, "ns", "web", "h", LockOptions{TTL: 1500 * time.Millisecond}); l.ttl != 2*time.Second || l.renewEvery != 2*time.Second/3 {
-		t.Fatalf("TTL 1.5s gave ttl %s, renewEvery %s; want 2s rounded up and a third of it", l.ttl, l.renewEvery)
+	if l := NewLocker(cs, "ns", "web", "h", LockOptions{TTL: 1500 * time.Millisecond}); l.ttl != 2*time.Second || l.renewEvery != 2*time.Second/6 || l.renewDeadline != 2*time.Second*2/3 {
+		t.Fatalf("TTL 1.5s gave ttl %s, renewEvery %s, renewDeadline %s; want 2s rounded up, a sixth and two thirds of it", l.ttl, l.renewEvery, l.renewDeadline)
 	}
 }

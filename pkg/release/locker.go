@@ -26,8 +26,12 @@ type LockOptions struct {
 	// TTL is the lease duration, rounded up to whole seconds (the Lease stores seconds);
 	// default DefaultLockTTL, minimum 1s.
 	TTL time.Duration
-	// RenewEvery is how often the holder renews the lease; default TTL/3. It must be
-	// shorter than TTL.
+	// RenewDeadline is how long after the start of its last successful renewal the
+	// holder still counts the lock as held; default 2/3 of TTL. It must be shorter than
+	// TTL: the margin covers clocks that run at slightly different rates (see Lock).
+	RenewDeadline time.Duration
+	// RenewEvery is how often the holder renews the lease; default TTL/6. It must be
+	// shorter than RenewDeadline, so that a failed renewal is retried before it.
 	RenewEvery time.Duration
 	// Clock gives the current time for lease timestamps and expiry decisions; default
 	// the real clock. Waiting itself uses real timers.
@@ -37,13 +41,14 @@ type LockOptions struct {
 // Locker takes the lock of one release: a coordination.k8s.io/v1 Lease named
 // LeaseName(release) in the release namespace. Build it with NewLocker.
 type Locker struct {
-	leases     coordinationclient.LeaseInterface
-	namespace  string
-	release    string
-	holder     string
-	ttl        time.Duration
-	renewEvery time.Duration
-	clock      func() time.Time
+	leases        coordinationclient.LeaseInterface
+	namespace     string
+	release       string
+	holder        string
+	ttl           time.Duration
+	renewEvery    time.Duration
+	renewDeadline time.Duration
+	clock         func() time.Time
 }
 
 // LeaseName returns the name of the Lease that locks release.
@@ -59,22 +64,27 @@ func NewLocker(client kubernetes.Interface, namespace, release, holder string, o
 	if rem := ttl % time.Second; rem != 0 {
 		ttl += time.Second - rem
 	}
+	deadline := opts.RenewDeadline
+	if deadline == 0 {
+		deadline = ttl * 2 / 3
+	}
 	renew := opts.RenewEvery
 	if renew == 0 {
-		renew = ttl / 3
+		renew = ttl / 6
 	}
 	now := time.Now
 	if opts.Clock != nil {
 		now = opts.Clock.Now
 	}
 	return &Locker{
-		leases:     client.CoordinationV1().Leases(namespace),
-		namespace:  namespace,
-		release:    release,
-		holder:     holder,
-		ttl:        ttl,
-		renewEvery: renew,
-		clock:      now,
+		leases:        client.CoordinationV1().Leases(namespace),
+		namespace:     namespace,
+		release:       release,
+		holder:        holder,
+		ttl:           ttl,
+		renewEvery:    renew,
+		renewDeadline: deadline,
+		clock:         now,
 	}
 }
 
@@ -89,35 +99,41 @@ func (l *Locker) validate() error {
 		return errors.New("lock release " + l.release + ": a holder identity is required")
 	case l.ttl < time.Second:
 		return fmt.Errorf("lock release %s: lock TTL %s is shorter than 1s", l.release, l.ttl)
-	case l.renewEvery <= 0 || l.renewEvery >= l.ttl:
-		return fmt.Errorf("lock release %s: renewal interval %s must be positive and shorter than the TTL %s", l.release, l.renewEvery, l.ttl)
+	case l.renewDeadline <= 0 || l.renewDeadline >= l.ttl:
+		return fmt.Errorf("lock release %s: renew deadline %s must be positive and shorter than the TTL %s", l.release, l.renewDeadline, l.ttl)
+	case l.renewEvery <= 0 || l.renewEvery >= l.renewDeadline:
+		return fmt.Errorf("lock release %s: renewal interval %s must be positive and shorter than the renew deadline %s", l.release, l.renewEvery, l.renewDeadline)
 	}
 	return nil
 }
 
-// Acquire takes the lock. It takes a free Lease, or one whose holder let it expire (its
-// renewTime plus leaseDuration has passed, or, while waiting, it has not changed for a
-// whole leaseDuration by this process's clock); Kubernetes' resourceVersion concurrency
-// makes exactly one of two racers win. If the lock is held, Acquire waits up to wait (0:
-// not at all) for it to be released or to expire, watching the Lease rather than polling,
-// then returns a *HeldError (errors.Is(err, ErrLocked)).
+// Acquire takes the lock. It takes a free Lease, or one that this process has seen
+// unchanged for a whole leaseDuration by its own monotonic clock: the holder stopped
+// renewing. The holder's timestamps are never compared with this machine's clock to
+// decide expiry; they only hint that a lease is probably dead (its renewTime plus
+// leaseDuration has passed), in which case Acquire watches it for one leaseDuration even
+// beyond wait, so that a killed deployer's lock is taken over without --lock-wait.
+// Kubernetes' resourceVersion concurrency makes exactly one of two racers win. If the
+// lock is held, Acquire waits up to wait (0: not at all) for it to be released or to
+// expire, watching the Lease rather than polling, then returns a *HeldError
+// (errors.Is(err, ErrLocked)).
 //
 // ctx bounds only Acquire itself. On success a goroutine renews the lease every
 // RenewEvery until Lock.Release, independently of ctx, so that a caller whose context is
 // cancelled by a signal still holds the lock while it rolls back. The caller must call
-// Release. Lock.TookOverFrom says whether an expired holder was displaced, in which case
-// that holder's pending revision may be stale. The lock is not reentrant: a lease held
-// under the same holder identity counts as held by someone else.
-//
-// Expiry by the holder's timestamps assumes the machines' clocks agree to within the TTL;
-// should a taker's clock run far ahead, the displaced holder finds out at its next renewal
-// and its Lock.Lost channel closes.
+// Release, and Lock.Check before every write. Lock.TookOverFrom says whether an expired
+// holder was displaced, in which case that holder's pending revision may be stale. The
+// lock is not reentrant: a lease held under the same holder identity counts as held by
+// someone else.
 func (l *Locker) Acquire(ctx context.Context, wait time.Duration) (*Lock, error) {
 	if err := l.validate(); err != nil {
 		return nil, err
 	}
 	deadline := l.clock().Add(wait)
-	var still staleness
+	var (
+		still   staleness
+		confirm time.Time // how long to watch a lease that looks dead, past deadline
+	)
 	for {
 		lock, lease, held, err := l.try(ctx, &still)
 		if err != nil {
@@ -131,10 +147,17 @@ func (l *Locker) Acquire(ctx context.Context, wait time.Duration) (*Lock, error)
 			continue
 		}
 		now := l.clock()
-		if !now.Before(deadline) {
+		if confirm.IsZero() && overdue(lease, now, l.ttl) {
+			confirm = now.Add(leaseTTL(lease, l.ttl) + 100*time.Millisecond)
+		}
+		limit := deadline
+		if confirm.After(limit) {
+			limit = confirm
+		}
+		if !now.Before(limit) {
 			return nil, held
 		}
-		d := min(deadline.Sub(now), still.expiresIn(lease, now, l.ttl)+50*time.Millisecond)
+		d := min(limit.Sub(now), still.expiresIn(lease, now, l.ttl)+50*time.Millisecond)
 		if err := l.waitChange(ctx, lease, d); err != nil {
 			return nil, fmt.Errorf("wait for the lock of release %s: %w", l.release, err)
 		}
@@ -147,6 +170,7 @@ func (l *Locker) try(ctx context.Context, still *staleness) (*Lock, *coordinatio
 	name := LeaseName(l.release)
 	lease, err := l.leases.Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
+		start := l.clock()
 		created, err := l.leases.Create(ctx, l.newLease(), metav1.CreateOptions{})
 		switch {
 		case apierrors.IsAlreadyExists(err):
@@ -154,14 +178,15 @@ func (l *Locker) try(ctx context.Context, still *staleness) (*Lock, *coordinatio
 		case err != nil:
 			return nil, nil, nil, fmt.Errorf("lock release %s: create lease %s/%s: %w", l.release, l.namespace, name, err)
 		}
-		return l.newLock(created, ""), nil, nil, nil
+		return l.newLock(created, "", start), nil, nil, nil
 	}
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("lock release %s: get lease %s/%s: %w", l.release, l.namespace, name, err)
 	}
 	now := l.clock()
 	holder := ptr.Deref(lease.Spec.HolderIdentity, "")
-	expired := holder != "" && (expiredAt(lease, now, l.ttl) || still.stale(lease, now, l.ttl))
+	// Observed as of the end of the read: the latest time the holder's write can be.
+	expired := holder != "" && still.stale(lease, now, l.ttl)
 	if holder != "" && !expired {
 		return nil, lease, l.heldError(lease, now), nil
 	}
@@ -169,6 +194,7 @@ func (l *Locker) try(ctx context.Context, still *staleness) (*Lock, *coordinatio
 	fresh := l.newLease()
 	next.Spec = fresh.Spec
 	next.Spec.LeaseTransitions = ptr.To(ptr.Deref(lease.Spec.LeaseTransitions, 0) + 1)
+	start := l.clock()
 	updated, err := l.leases.Update(ctx, next, metav1.UpdateOptions{})
 	switch {
 	case apierrors.IsConflict(err) || apierrors.IsNotFound(err):
@@ -176,7 +202,7 @@ func (l *Locker) try(ctx context.Context, still *staleness) (*Lock, *coordinatio
 	case err != nil:
 		return nil, nil, nil, fmt.Errorf("lock release %s: take over lease %s/%s: %w", l.release, l.namespace, name, err)
 	}
-	return l.newLock(updated, holder), nil, nil, nil
+	return l.newLock(updated, holder, start), nil, nil, nil
 }
 
 func (l *Locker) newLease() *coordinationv1.Lease {
@@ -258,14 +284,16 @@ func lastRenewal(lease *coordinationv1.Lease) time.Time {
 	return time.Time{}
 }
 
-// expiredAt reports whether the holder's own timestamps say the lease has expired at now.
-func expiredAt(lease *coordinationv1.Lease, now time.Time, def time.Duration) bool {
+// overdue reports whether the holder's own timestamps say the lease should have been
+// renewed by now. It is a hint only (the holder's clock may differ from ours), never the
+// decision that the lease expired.
+func overdue(lease *coordinationv1.Lease, now time.Time, def time.Duration) bool {
 	return now.After(lastRenewal(lease).Add(leaseTTL(lease, def)))
 }
 
-// staleness remembers when this process first saw the lease's current resourceVersion, so
-// that a holder whose clock runs ahead of ours cannot keep a dead lease alive: a lease that
-// has not changed for a whole lease duration by our clock has not been renewed.
+// staleness remembers when this process first saw the lease's current resourceVersion:
+// a lease that has not changed for a whole lease duration by our clock has not been
+// renewed, whatever its timestamps say.
 type staleness struct {
 	rv    string
 	since time.Time
@@ -277,17 +305,14 @@ func (s *staleness) observe(lease *coordinationv1.Lease, now time.Time) {
 	}
 }
 
-// stale records the observation and reports whether the lease has sat unchanged for longer
-// than its duration.
+// stale records the observation, made by a read that ended at now, and reports whether
+// the lease has sat unchanged for longer than its duration.
 func (s *staleness) stale(lease *coordinationv1.Lease, now time.Time, def time.Duration) bool {
 	s.observe(lease, now)
 	return now.Sub(s.since) > leaseTTL(lease, def)
 }
 
-// expiresIn returns how long until the lease counts as expired by either rule.
+// expiresIn returns how long until the lease counts as expired by observation.
 func (s *staleness) expiresIn(lease *coordinationv1.Lease, now time.Time, def time.Duration) time.Duration {
-	ttl := leaseTTL(lease, def)
-	byHolder := lastRenewal(lease).Add(ttl).Sub(now)
-	byObservation := s.since.Add(ttl).Sub(now)
-	return max(0, min(byHolder, byObservation))
+	return max(0, s.since.Add(leaseTTL(lease, def)).Sub(now))
 }

@@ -36,6 +36,12 @@ type Revision struct {
 	// or found unchanged: see AppliedState. Objects without an entry (records written
 	// before it existed, applies that failed) are always applied by the next deploy.
 	Applied map[string]AppliedState `json:"applied,omitempty"`
+	// Progress says, while the revision is pending, how far its deploy got (see
+	// Progress); nil before anything was applied.
+	Progress *Progress `json:"progress,omitempty"`
+	// Unpruned lists objects the revision's deploy was to prune (delete) but could not;
+	// the next deploy tries again.
+	Unpruned []ObjectRef `json:"unpruned,omitempty"`
 	// Reason says why the revision failed or was rolled back.
 	Reason string `json:"reason,omitempty"`
 	// Evidence holds warning events and log lines that explain a failure.
@@ -95,6 +101,13 @@ func (r *Revision) DeepCopy() *Revision {
 		c.Created = append([]ObjectRef(nil), r.Created...)
 	}
 	c.Applied = cloneApplied(r.Applied)
+	if r.Progress != nil {
+		p := *r.Progress
+		c.Progress = &p
+	}
+	if r.Unpruned != nil {
+		c.Unpruned = append([]ObjectRef(nil), r.Unpruned...)
+	}
 	if r.Evidence != nil {
 		c.Evidence = append([]string(nil), r.Evidence...)
 	}
@@ -106,4 +119,17 @@ func (r *Revision) DeepCopy() *Revision {
 		}
 	}
 	return &c
+}
+
+// Progress are the checkpoints a deploy writes into its pending revision, so that a
+// later deploy that finds the revision interrupted knows how far it got: a revision
+// that was Ready only lost its final record write and is completed, not rolled back.
+type Progress struct {
+	// Applied: every object was applied.
+	Applied bool `json:"applied,omitempty"`
+	// Ready: every object (and post hook) was ready.
+	Ready bool `json:"ready,omitempty"`
+	// Pruned: what the revision replaced was pruned (see Revision.Unpruned for what
+	// could not be).
+	Pruned bool `json:"pruned,omitempty"`
 }

@@ -48,6 +48,8 @@ func TestDeepCopy(t *testing.T) {
 		Objects:  []*unstructured.Unstructured{{Object: map[string]any{"kind": "ConfigMap", "data": map[string]any{"k": "v"}}}},
 		Created:  []ObjectRef{{Kind: "ConfigMap", Name: "c"}},
 		Evidence: []string{"e"},
+		Progress: &Progress{Applied: true},
+		Unpruned: []ObjectRef{{Kind: "ConfigMap", Name: "old"}},
 		Hooks: []Hook{{Object: &unstructured.Unstructured{Object: map[string]any{"kind": "Job"}},
 			Events: []string{"pre-delete"}, DeletePolicies: []string{"hook-succeeded"}}},
 	}
@@ -59,9 +61,12 @@ func TestDeepCopy(t *testing.T) {
 	c.Objects[0] = nil
 	c.Created[0].Name = "changed"
 	c.Evidence[0] = "changed"
+	c.Progress.Ready = true
+	c.Unpruned[0].Name = "changed"
 	c.Status = StatusFailed
 	if orig.Objects[0] == nil || orig.Objects[0].Object["data"].(map[string]any)["k"] != "v" ||
 		orig.Created[0].Name != "c" || orig.Evidence[0] != "e" || orig.Status != StatusPending ||
+		orig.Progress.Ready || orig.Unpruned[0].Name != "old" ||
 		orig.Hooks[0].Object.GetKind() != "Job" || orig.Hooks[0].Events[0] != "pre-delete" || orig.Hooks[0].DeletePolicies[0] != "hook-succeeded" {
 		t.Fatalf("changing the copy changed the original: %+v", orig)
 	}

@@ -13,6 +13,14 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
+// CheckSize returns a *TooLargeError when rev's record would be over MaxRecordSize,
+// without writing anything: a deploy checks it before taking the release lock. Other
+// encoding errors are returned as they are.
+func CheckSize(rev *release.Revision) error {
+	_, err := encode(rev)
+	return err
+}
+
 // encode renders rev as gzip'd JSON, refusing a body over MaxRecordSize.
 func encode(rev *release.Revision) ([]byte, error) {
 	for i, o := range rev.Objects {

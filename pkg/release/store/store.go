@@ -75,9 +75,12 @@ type TooLargeError struct {
 
 // Error implements error; the message says what to do.
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("release %q revision %d: the record is %d bytes after compression, over the limit of %d; "+
-		"split the release into several smaller releases",
-		e.Release, e.Number, e.Size, e.Limit)
+	what := fmt.Sprintf("release %q", e.Release)
+	if e.Number > 0 {
+		what += fmt.Sprintf(" revision %d", e.Number)
+	}
+	return fmt.Sprintf("%s: the record is %d bytes after compression, over the limit of %d; "+
+		"split the release into several smaller releases", what, e.Size, e.Limit)
 }
 
 // checkRevision validates what every driver needs before writing rev.
