@@ -88,8 +88,11 @@ func (s *Retrying) retry(ctx context.Context, op string, rev int, write func() e
 	wait := s.opts.Backoff
 	for try := 1; ; try++ {
 		err := write()
-		if err == nil || !transient(err) || ctx.Err() != nil {
+		switch {
+		case err == nil || !transient(err):
 			return err
+		case ctx.Err() != nil:
+			return fmt.Errorf("%w (tried %d times, then %w)", err, try, ctx.Err())
 		}
 		if try == s.opts.Attempts {
 			return fmt.Errorf("%w (tried %d times)", err, try)
