@@ -8,6 +8,7 @@ import (
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 )
@@ -15,8 +16,11 @@ import (
 // denyPolicy is a real ValidatingAdmissionPolicy, bound to one namespace, that refuses
 // some requests: the way tests make the API server fail a chosen write.
 type denyPolicy struct {
-	e    *env
-	name string
+	e       *env
+	name    string
+	message string
+	probe   func() error
+	removed bool
 }
 
 // denyInNamespace installs a policy that refuses operation on resource (core group) in
@@ -52,7 +56,7 @@ func (e *env) denyInNamespace(t *testing.T, ctx context.Context, ns, operation, 
 	api := e.client.AdmissionregistrationV1()
 	_, err := api.ValidatingAdmissionPolicies().Create(ctx, policy, metav1.CreateOptions{})
 	must(t, err)
-	p := &denyPolicy{e: e, name: name}
+	p := &denyPolicy{e: e, name: name, message: message, probe: probe}
 	t.Cleanup(func() { p.remove(t) })
 	_, err = api.ValidatingAdmissionPolicyBindings().Create(ctx, binding, metav1.CreateOptions{})
 	must(t, err)
@@ -69,14 +73,26 @@ func (e *env) denyInNamespace(t *testing.T, ctx context.Context, ns, operation, 
 	}
 }
 
-// remove deletes the policy and its binding (once; later calls do nothing).
+// remove deletes the policy and its binding and waits until the API server no longer
+// enforces it (its probe passes); later calls do nothing.
 func (p *denyPolicy) remove(t *testing.T) {
 	t.Helper()
+	if p.removed {
+		return
+	}
+	p.removed = true
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	api := p.e.client.AdmissionregistrationV1()
 	_ = api.ValidatingAdmissionPolicyBindings().Delete(ctx, p.name, metav1.DeleteOptions{})
 	_ = api.ValidatingAdmissionPolicies().Delete(ctx, p.name, metav1.DeleteOptions{})
+	for ctx.Err() == nil {
+		if err := p.probe(); err == nil || !strings.Contains(err.Error(), p.message) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("policy %s still enforced 30s after its removal", p.name)
 }
 
 // statusLabel is the CEL for a record Secret's status label in object (or oldObject).
@@ -95,6 +111,9 @@ func (e *env) denyDeployedRecord(t *testing.T, ctx context.Context, ns string) *
 	_, err := secrets.Create(ctx, probe, metav1.CreateOptions{})
 	must(t, err)
 	p := e.denyInNamespace(t, ctx, ns, "UPDATE", "secrets", allow, message, func() error {
+		if _, err := secrets.Create(ctx, probe.DeepCopy(), metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return err
+		}
 		s, err := secrets.Get(ctx, "policy-probe", metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -112,7 +131,6 @@ func (e *env) denyDeployedRecord(t *testing.T, ctx context.Context, ns string) *
 		_, err = secrets.Update(ctx, s, metav1.UpdateOptions{})
 		return err
 	})
-	must(t, secrets.Delete(ctx, "policy-probe", metav1.DeleteOptions{}))
 	return p
 }
 
