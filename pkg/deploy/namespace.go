@@ -30,7 +30,8 @@ func (d *Deploy) namespaceMissing(ctx context.Context, s *spec) (bool, error) {
 	case err != nil && apierrors.IsForbidden(err):
 		return false, nil
 	case err != nil:
-		return false, fmt.Errorf("read namespace %s: %w", s.Namespace, err)
+		// Nothing has changed yet: a cluster that cannot be read is bad input (exit 2).
+		return false, inputErrorf("read namespace %s: %v; check --kubeconfig and --context, and that the API server is reachable", s.Namespace, err)
 	case live != nil:
 		return false, nil
 	case s.CreateNamespace || ownNamespace(s.Objects, s.Namespace) != nil:

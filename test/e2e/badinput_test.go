@@ -108,7 +108,7 @@ func TestBadInput(t *testing.T) {
 			prepare: func(t *testing.T, _ context.Context, _ string) []string {
 				return []string{"-n", "no-such-namespace", "deploy", "web", "-f", writeManifest(t, good)}
 			},
-			stderr: []string{`namespace "no-such-namespace" does not exist`, "create it or add a Namespace object"},
+			stderr: []string{`namespace "no-such-namespace" does not exist`, "pass --create-namespace, or add the Namespace to the release"},
 		},
 		{
 			name: "owned by another release",

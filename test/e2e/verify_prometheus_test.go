@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -34,7 +37,7 @@ func TestVerifyPrometheusErrorRate(t *testing.T) {
 	// A first version without checks: on a first install Prometheus has no data yet
 	// (that is inconclusive, and fails), and the test is about what follows.
 	wantExit(t, e.deployWeb(t, ctx, ns, metricsApp{Image: img, Version: "v0", Replicas: 2, SelfLoad: 20}.yaml()), 0)
-	time.Sleep(6 * time.Second)
+	waitForRequestRate(t, ctx, prom.URL, ns)
 
 	r := e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "--prometheus-url", prom.URL, "-f", writeManifest(t,
 		metricsApp{Image: img, Version: "v1", Replicas: 2, SelfLoad: 20}.yaml(), spec))
@@ -86,7 +89,7 @@ func TestVerifyPrometheusBaseline(t *testing.T) {
 	wantContains(t, "baseline's rate", r.stdout, "verified check error-rate (prometheus)", "baseline 0.", "(mean of")
 	base := wantValue(t, r.stdout, `baseline ([0-9.e-]+) \(mean of`, 0.08, 0.12)
 	wantValue(t, r.stdout, `want <= ([0-9.e-]+)\)`, 1.5*base-0.0001, 1.5*base+0.0001)
-	time.Sleep(6 * time.Second)
+	waitForRequestRate(t, ctx, prom.URL, ns)
 
 	r = deploy("v3", "0.3")
 	wantExit(t, r, 1)
@@ -143,4 +146,34 @@ func wantValue(t *testing.T, s, pattern string, lo, hi float64) float64 {
 		t.Fatalf("%q: value %s, want from %v to %v", pattern, m[1], lo, hi)
 	}
 	return v
+}
+
+// waitForRequestRate waits until Prometheus has a request rate over 6 s for the
+// namespace's pods, so that a check that follows has data; a loaded machine may need
+// several scrapes before the first rate exists.
+func waitForRequestRate(t *testing.T, ctx context.Context, promURL, ns string) {
+	t.Helper()
+	q := url.Values{"query": {`sum(rate(http_requests_total{namespace="` + ns + `"}[6s]))`}}
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, promURL+"/api/v1/query?"+q.Encode(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			var body struct {
+				Data struct {
+					Result []json.RawMessage `json:"result"`
+				} `json:"data"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if err == nil && len(body.Data.Result) > 0 {
+				time.Sleep(6 * time.Second) // one whole range of the new version's samples
+				return
+			}
+		}
+		time.Sleep(time.Second)
+	}
+	t.Fatalf("Prometheus at %s has no request rate for namespace %s after 2 minutes", promURL, ns)
 }
