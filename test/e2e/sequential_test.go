@@ -14,8 +14,10 @@ import (
 // any parallel test starts: restarting the API server would disturb other tests.
 
 // TestAPIServerRestartDuringRollout restarts kube-apiserver while shipsafe waits for a
-// slow app: the watches resume and the deploy succeeds, or, when the outage outlasts the lock's renew deadline, it stops as lock lost and the next deploy finishes the release. It is not parallel: restarting
-// the API server would disturb other tests, and Go runs non-parallel tests first, alone.
+// slow app: the watches resume and the deploy succeeds, or, when the outage outlasts the
+// lock's renew deadline, it stops as lock lost and the next deploy finishes the release.
+// It is not parallel: restarting the API server would disturb other tests, and Go runs
+// non-parallel tests first, alone.
 func TestAPIServerRestartDuringRollout(t *testing.T) {
 	e := setup(t)
 	img := e.image(t, "slowstart", "v1")
