@@ -20,19 +20,14 @@ func main() {
 }
 
 // run cancels the context on the first SIGINT/SIGTERM (a deploy then rolls back under its
-// own timeout) and closes stop on the second (waits end at once; records are still written).
+// own timeout) and closes stop when that same signal comes again (see cancellation).
 func run() int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stop := make(chan struct{})
-	sigs := make(chan os.Signal, 2)
+	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	go func() {
-		<-sigs
-		cancel()
-		<-sigs
-		close(stop)
-	}()
+	go cancellation(sigs, cancel, stop, os.Stderr)
 	return cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, stop)
 }

@@ -17,13 +17,15 @@ type app struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
-	// stop closes on a second signal: waits end at once, records are still written.
+	// stop closes when the first signal comes again: the rollback stops at once, records
+	// are still written.
 	stop <-chan struct{}
 	env  func(string) string
 }
 
 // Run runs shipsafe with args and returns the exit code. ctx is cancelled on the first
-// SIGINT/SIGTERM; stop is closed on the second.
+// SIGINT/SIGTERM; stop is closed when that signal comes again (a signal of the other
+// kind after it is the same cancellation).
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	a := &app{
 		flags:  genericclioptions.NewConfigFlags(true),

@@ -38,8 +38,8 @@ type RunOptions struct {
 	Description string
 	// Labels are recorded with the new revision and set on its record (--labels).
 	Labels map[string]string
-	// Stop, when closed (a second signal), ends any wait of the rollback at once; the
-	// record is still written.
+	// Stop, when closed (the first signal again: an order to give up), stops the
+	// rollback at once; the record is still written.
 	Stop <-chan struct{}
 	// OnEvent receives progress; it is called from one goroutine at a time.
 	OnEvent func(Event)
