@@ -28,6 +28,11 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
+// Marker is the directory name in the command line of every Prometheus started here;
+// the local cluster harness (test/cluster.PrometheusMarker, the same string) stops and
+// reports those processes by it.
+const Marker = "shipsafe-prometheus"
+
 // ScrapeInterval is how often the test Prometheus scrapes.
 const ScrapeInterval = 2 * time.Second
 
@@ -80,7 +85,12 @@ func binary(t testing.TB) string {
 func Start(t testing.TB, cs kubernetes.Interface, namespace string) *Server {
 	t.Helper()
 	bin := binary(t)
-	dir := t.TempDir()
+	// Config and data live under a directory named by Marker, so that the cluster
+	// harness (make cluster-down, make cluster-leftovers) can find this process.
+	dir := filepath.Join(t.TempDir(), Marker)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	port, err := freePort()
 	if err != nil {
 		t.Fatalf("find a free port for Prometheus: %v", err)

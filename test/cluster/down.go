@@ -11,11 +11,16 @@ import (
 	"time"
 )
 
-// Down stops the cluster and removes every process, mount, iptables chain, route,
+// Down stops the cluster (and any Prometheus the tests started, see PrometheusMarker)
+// and removes every process, mount, iptables chain, route,
 // address, bridge and piece of node state it made. It is safe to run at any time, also
 // when nothing runs or when a previous run was killed half-way.
 func Down(ctx context.Context, l Layout, log io.Writer) error {
 	var errs []error
+	// The tests' Prometheus scrapes pods through the node: stop it first.
+	if err := stopTestPrometheus(); err != nil {
+		errs = append(errs, err)
+	}
 	// Node side first so nothing restarts containers while they are killed.
 	for _, group := range [][]string{{"kube-proxy", "kubelet"}} {
 		if err := killAll(group, 10*time.Second); err != nil {
@@ -50,11 +55,11 @@ func Down(ctx context.Context, l Layout, log io.Writer) error {
 	return nil
 }
 
-// Leftovers lists what a cluster of this kind left on the machine: processes, mounts,
-// iptables chains, the Service route, the node address, the bridge, CNI state and pod
-// cgroups. After Down it is empty.
+// Leftovers lists what a cluster of this kind left on the machine: processes (also a
+// Prometheus the tests started), mounts, iptables chains, the Service route, the node
+// address, the bridge, CNI state and pod cgroups. After Down it is empty.
 func Leftovers(ctx context.Context) []string {
-	var left []string
+	left := leftoverPrometheus()
 	for name, pids := range findProcesses(processNames) {
 		left = append(left, fmt.Sprintf("process %s (pids %v)", name, pids))
 	}
