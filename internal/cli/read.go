@@ -26,6 +26,7 @@ type revisionView struct {
 	Description  string            `json:"description,omitempty"`
 	Reason       string            `json:"reason,omitempty"`
 	Evidence     []string          `json:"evidence,omitempty"`
+	Verified     *release.Verified `json:"verified,omitempty"`
 	RolledBackTo int               `json:"rolledBackTo,omitempty"`
 	Source       string            `json:"source,omitempty"`
 	Holder       string            `json:"holder,omitempty"`
@@ -59,7 +60,7 @@ func viewOf(r *release.Revision) *revisionView {
 	}
 	v := &revisionView{
 		Release: r.Release, Namespace: r.Namespace, Revision: r.Number, Status: r.Status,
-		Description: r.Description, Reason: r.Reason, Evidence: r.Evidence, RolledBackTo: r.RolledBackTo,
+		Description: r.Description, Reason: r.Reason, Evidence: r.Evidence, Verified: r.Verified, RolledBackTo: r.RolledBackTo,
 		Source: r.Source, Holder: r.Holder, StartedAt: r.StartedAt, UpdatedAt: r.UpdatedAt, Objects: []string{},
 		Chart: chartViewOf(r.Chart), Labels: r.Labels,
 	}
@@ -106,9 +107,9 @@ func (a *app) historyCommand() *cobra.Command {
 				return json.NewEncoder(a.stdout).Encode(viewsOf(revs))
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "REVISION\tUPDATED\tSTATUS\tCHART\tDESCRIPTION\tREASON")
+			fmt.Fprintln(tw, "REVISION\tUPDATED\tSTATUS\tVERIFIED\tCHART\tDESCRIPTION\tREASON")
 			for _, r := range revs {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", r.Number, r.UpdatedAt.Local().Format(time.DateTime), r.Status, chartName(r.Chart), r.Description, oneLine(r.Reason))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Number, r.UpdatedAt.Local().Format(time.DateTime), r.Status, verifiedWord(r.Verified), chartName(r.Chart), r.Description, oneLine(r.Reason))
 			}
 			return tw.Flush()
 		},
@@ -157,6 +158,7 @@ func printStatus(w io.Writer, ns string, st *deploy.StatusReport) {
 			}
 			fmt.Fprintln(w)
 		}
+		printVerified(w, st.Deployed.Verified)
 		fmt.Fprintf(w, "objects:   %d\n", len(st.Deployed.Objects))
 		for _, o := range st.Deployed.Objects {
 			fmt.Fprintf(w, "  %s\n", release.RefOf(o))
@@ -169,6 +171,30 @@ func printStatus(w io.Writer, ns string, st *deploy.StatusReport) {
 		for _, e := range l.Evidence {
 			fmt.Fprintf(w, "  %s\n", oneLine(e))
 		}
+	}
+}
+
+// verifiedWord is a revision's verification outcome in one word for history: passed,
+// failed, or "-" (no checks, or none finished).
+func verifiedWord(v *release.Verified) string {
+	switch {
+	case v == nil:
+		return "-"
+	case v.Passed:
+		return "passed"
+	}
+	return "failed"
+}
+
+// printVerified writes a revision's recorded verification: the outcome, the window and
+// one line per check. It writes nothing for a revision without one.
+func printVerified(w io.Writer, v *release.Verified) {
+	if v == nil {
+		return
+	}
+	fmt.Fprintf(w, "verified:  %s (%s to %s)\n", verifiedWord(v), v.Start.Local().Format(time.TimeOnly), v.End.Local().Format(time.TimeOnly))
+	for _, c := range v.Checks {
+		fmt.Fprintf(w, "  %s\n", c)
 	}
 }
 

@@ -137,6 +137,7 @@ func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 	var verdict *verify.Verdict
 	if failure == nil {
 		verdict, failure = verifyRevision(ctx, d.cfg, rev, start, ev)
+		rev.Verified = recordOf(verdict)
 	}
 	if failure != nil {
 		return nil, d.fail(ctx, &s.RunOptions, rev, last, failure, ev)

@@ -57,3 +57,13 @@ func verifyRevision(ctx context.Context, cfg *Config, rev *release.Revision, sin
 	ev.step(fmt.Sprintf("revision %d verified: %s", rev.Number, strings.Join(verdict.Summary(), "; ")))
 	return verdict, nil
 }
+
+// recordOf is what a revision records of its verdict (nil for none): one line per check,
+// for a pass as for a failure, so history and status show what it was judged on. An
+// interrupted window is not a judgement and records nothing.
+func recordOf(v *verify.Verdict) *release.Verified {
+	if v == nil || v.Interrupted != "" {
+		return nil
+	}
+	return &release.Verified{Passed: v.Passed, Start: v.Start, End: v.End, Checks: v.Summary()}
+}

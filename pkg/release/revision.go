@@ -28,6 +28,9 @@ type Revision struct {
 	// sources and never applied: the checks run after this revision is ready, and again
 	// when a later rollback returns to it.
 	Verification *unstructured.Unstructured `json:"verification,omitempty"`
+	// Verified is the outcome of the Verification's checks for this revision (nil: it
+	// has none, or they did not finish).
+	Verified *Verified `json:"verified,omitempty"`
 	// Created lists the objects this revision newly creates (absent before it). It is
 	// written while the revision is pending, before anything is applied, so that the
 	// cleanup of a failed or interrupted revision works even after the deployer is killed.
@@ -97,6 +100,7 @@ func (r *Revision) DeepCopy() *Revision {
 	if r.Verification != nil {
 		c.Verification = r.Verification.DeepCopy()
 	}
+	c.Verified = r.Verified.DeepCopy()
 	if r.Created != nil {
 		c.Created = append([]ObjectRef(nil), r.Created...)
 	}

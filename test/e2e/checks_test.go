@@ -28,6 +28,10 @@ type revision struct {
 	RolledBackTo int      `json:"rolledBackTo"`
 	Holder       string   `json:"holder"`
 	Objects      []string `json:"objects"`
+	Verified     *struct {
+		Passed bool     `json:"passed"`
+		Checks []string `json:"checks"`
+	} `json:"verified"`
 }
 
 // statusView is the JSON shape of `status -o json`.

@@ -30,9 +30,17 @@ func TestVerifyHTTPCheck(t *testing.T) {
 	r := e.deployWeb(t, ctx, ns, metricsApp{Image: img, Version: "v1", Replicas: 2}.yaml(), spec)
 	wantExit(t, r, 0)
 	wantContains(t, "good deploy", r.stdout, "verifying revision 1", "verified check healthz (http): 4 of 4 samples passed")
-	if objs := strings.Join(revisionOf(t, e.history(t, ctx, ns, "web"), 1).Objects, " "); strings.Contains(objs, "Verification") {
+	rev1 := revisionOf(t, e.history(t, ctx, ns, "web"), 1)
+	if objs := strings.Join(rev1.Objects, " "); strings.Contains(objs, "Verification") {
 		t.Errorf("revision 1's objects %s include the Verification; it must only be read", objs)
 	}
+	// The pass is evidence too: recorded in the revision, shown by history and status.
+	if v := rev1.Verified; v == nil || !v.Passed || !strings.Contains(strings.Join(v.Checks, "\n"), "check healthz (http): 4 of 4 samples passed") {
+		t.Errorf("revision 1's recorded verification = %+v, want passed with check healthz's 4 of 4 samples", v)
+	}
+	r = e.shipsafe(t, ctx, "-n", ns, "status", "web")
+	wantExit(t, r, 0)
+	wantContains(t, "status", r.stdout, "verified:  passed", "check healthz (http): 4 of 4 samples passed")
 	r = e.shipsafe(t, ctx, "-n", ns, "verify", "web")
 	wantExit(t, r, 0)
 	wantContains(t, "verify", r.stdout, "verification passed")
