@@ -21,8 +21,7 @@ import (
 
 // TestVerifyPrometheusErrorRate gates on the share of 500 answers: a good version passes
 // its window; one with 20 % errors is judged failed with the value printed and rolled
-// back, and the previous revision passes its own query again (with no initial delay:
-// the check waits for its query's range, so the failed version's rate has aged out).
+// back, and the previous revision passes its own query again.
 func TestVerifyPrometheusErrorRate(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -31,9 +30,13 @@ func TestVerifyPrometheusErrorRate(t *testing.T) {
 	prom := promtest.Start(t, e.client, ns)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	// No initial delay: the check's first sample waits for its query's 6 s range, so
-	// that the rollback's target is not judged on the failed version's lingering rate.
-	spec := verification("0s", "10s", "2s", errorRateCheck(ns, "< 0.05", "fail", ""))
+	// The initial delay covers Prometheus finding the new pods (a pod list each second,
+	// file_sd read each second) and scraping each twice (2 s apart), so that rate() has
+	// the new version's samples; with no delay the first sample, 6 s after ready (the
+	// query's range), found no series on a loaded machine. By then the replaced version's
+	// samples have left the 6 s range too, so the rollback's target is not judged on the
+	// failed version's rate.
+	spec := verification("10s", "6s", "2s", errorRateCheck(ns, "< 0.05", "fail", ""))
 	// A first version without checks: on a first install Prometheus has no data yet
 	// (that is inconclusive, and fails), and the test is about what follows.
 	wantExit(t, e.deployWeb(t, ctx, ns, metricsApp{Image: img, Version: "v0", Replicas: 2, SelfLoad: 20}.yaml()), 0)
@@ -42,7 +45,7 @@ func TestVerifyPrometheusErrorRate(t *testing.T) {
 	r := e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "--prometheus-url", prom.URL, "-f", writeManifest(t,
 		metricsApp{Image: img, Version: "v1", Replicas: 2, SelfLoad: 20}.yaml(), spec))
 	wantExit(t, r, 0)
-	wantContains(t, "good version", r.stdout, "verified check error-rate (prometheus): 3 of 3 samples passed, last value 0 (want < 0.05)")
+	wantContains(t, "good version", r.stdout, "verified check error-rate (prometheus): 4 of 4 samples passed, last value 0 (want < 0.05)")
 
 	r = e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "--prometheus-url", prom.URL, "-f", writeManifest(t,
 		metricsApp{Image: img, Version: "v2", Replicas: 2, SelfLoad: 20, ErrorRate: "0.2"}.yaml(), spec))
@@ -56,7 +59,7 @@ func TestVerifyPrometheusErrorRate(t *testing.T) {
 	if failed.Status != "rolled-back" {
 		t.Errorf("revision 3 is %s, want rolled-back", failed.Status)
 	}
-	wantContains(t, "revision 3 evidence", strings.Join(failed.Evidence, "\n"), "error-rate: fail value 0.", "window 10s every 2s")
+	wantContains(t, "revision 3 evidence", strings.Join(failed.Evidence, "\n"), "error-rate: fail value 0.", "window 6s every 2s")
 	e.serves(t, ctx, ns, "web", "v1")
 }
 
@@ -71,7 +74,7 @@ func TestVerifyPrometheusBaseline(t *testing.T) {
 	prom := promtest.Start(t, e.client, ns)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	spec := verification("6s", "6s", "2s", errorRateCheck(ns, "<= 0.01", "fail", "1.5"))
+	spec := verification("10s", "6s", "2s", errorRateCheck(ns, "<= 0.01", "fail", "1.5")) // the delay: see TestVerifyPrometheusErrorRate
 	deploy := func(version, rate string) result {
 		return e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "--prometheus-url", prom.URL, "-f", writeManifest(t,
 			metricsApp{Image: img, Version: version, Replicas: 2, SelfLoad: 20, ErrorRate: rate}.yaml(), spec))
