@@ -235,6 +235,7 @@ func (a *app) runDeploy(env *actionEnv, out *runOutput, df *deployFlags, notes s
 		}
 		return err
 	}
+	out.notes = notes
 	if df.output == "json" {
 		return nil
 	}

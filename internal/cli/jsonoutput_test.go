@@ -31,8 +31,8 @@ func schemas(t *testing.T) (events, rep *schematest.Validator) {
 }
 
 // runJSON feeds events and an outcome through a -o json run with --report and returns
-// its lines and the report file.
-func runJSON(t *testing.T, res *deploy.Result, err error) (lines []string, report []byte) {
+// its lines and the report file; notes are the chart's NOTES the run had.
+func runJSON(t *testing.T, res *deploy.Result, err error, notes string) (lines []string, report []byte) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	path := filepath.Join(t.TempDir(), "report.json")
@@ -48,7 +48,7 @@ func runJSON(t *testing.T, res *deploy.Result, err error) (lines []string, repor
 			o.tick(t0.Add(11 * time.Second)) // a progress line: web is not ready
 		}
 	}
-	o.result = res
+	o.result, o.notes = res, notes
 	if got := o.finish(err); got != err {
 		t.Errorf("finish changed the error: %v", got)
 	}
@@ -87,8 +87,11 @@ func checkLines(t *testing.T, lines []string, wantStatus string) map[string]any 
 func TestJSONOutputAndReportMatchSchemaOnFailure(t *testing.T) {
 	t.Parallel()
 	ferr := &deploy.FailedError{Release: "web", Revision: 2, Reason: "apps/Deployment shop/web: CrashLoopBackOff", Restored: true, RolledBackTo: 1}
-	lines, rep := runJSON(t, nil, ferr)
+	lines, rep := runJSON(t, nil, ferr, "Thanks.")
 	last := checkLines(t, lines, "rolled-back")
+	if _, ok := last["notes"]; ok {
+		t.Errorf("a failed run's result has notes: %v", last["notes"])
+	}
 	if last["exitCode"] != 1.0 || last["rolledBackTo"] != 1.0 || last["revision"] != 2.0 {
 		t.Errorf("result: %v", last)
 	}
@@ -110,8 +113,11 @@ func TestJSONOutputAndReportMatchSchemaOnSuccess(t *testing.T) {
 	web := track.ObjectRef{Group: "apps", Kind: "Deployment", Namespace: "shop", Name: "web"}
 	res := &deploy.Result{Release: "web", Revision: 2, Status: release.StatusDeployed, Duration: 5 * time.Second,
 		Tracked: track.Result{Objects: []track.ObjectResult{{Ref: web, Status: health.Status{Phase: health.Ready, Ready: 2, Desired: 2}, ReadyAfter: 4 * time.Second}}}}
-	lines, rep := runJSON(t, res, nil)
+	lines, rep := runJSON(t, res, nil, "Thanks for deploying.\n")
 	last := checkLines(t, lines, "deployed")
+	if last["notes"] != "Thanks for deploying.\n" {
+		t.Errorf("result notes %q, want the chart's NOTES", last["notes"])
+	}
 	if last["failure"] != nil || last["durationSeconds"] != 5.0 {
 		t.Errorf("result: %v", last)
 	}

@@ -42,6 +42,9 @@ type report struct {
 	Failure         *failureReport `json:"failure"`
 	Lint            []lintReport   `json:"lint"`
 	APIRequests     int64          `json:"apiRequests"`
+	// Notes is the chart's rendered NOTES.txt, after a successful deploy of a chart
+	// that has one (absent otherwise).
+	Notes string `json:"notes,omitempty"`
 }
 
 // objectReport is one object's timing and verdict. Seconds count from the start of the

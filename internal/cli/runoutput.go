@@ -22,17 +22,19 @@ const progressEvery = 10 * time.Second
 // a "result" line. It also builds the --report document. Its methods are safe to call
 // from the action's event callback and from its own ticker.
 type runOutput struct {
-	mu      sync.Mutex
-	clock   func() time.Time
-	stdout  io.Writer
-	stderr  io.Writer
-	json    bool
-	enc     *json.Encoder
-	lines   *eventPrinter
-	live    *liveTable
-	rec     *runRecord
-	report  string
-	result  *deploy.Result
+	mu     sync.Mutex
+	clock  func() time.Time
+	stdout io.Writer
+	stderr io.Writer
+	json   bool
+	enc    *json.Encoder
+	lines  *eventPrinter
+	live   *liveTable
+	rec    *runRecord
+	report string
+	result *deploy.Result
+	// notes are the chart's NOTES, for the result line and report of a success.
+	notes   string
 	counter interface{ Requests() int64 }
 
 	lastProgress time.Time
@@ -182,6 +184,9 @@ func (o *runOutput) finish(err error) error {
 		requests = o.counter.Requests()
 	}
 	rep := o.rec.finish(o.result, err, requests, now)
+	if err == nil {
+		rep.Notes = o.notes
+	}
 	if o.json {
 		line := *rep
 		line.Type = lineResult

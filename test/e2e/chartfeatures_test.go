@@ -133,7 +133,22 @@ func TestChartNotesValuesAndGet(t *testing.T) {
 		"--set", "password=p1-secret,nested.depth=3", "--description", "first of many", "--labels", "team=web,tier=front")
 	wantExit(t, r, 0)
 	wantContains(t, "deploy output", r.stdout, "NOTES:\nThanks for deploying app with info 1.0.0; it greets hi.")
-	wantExit(t, e.shipsafe(t, ctx, "-n", ns, "deploy", "app", "--chart", chart, "--set", "greeting=yo"), 0)
+	// The NOTES are in the -o json result line and the --report too.
+	report := filepath.Join(t.TempDir(), "report.json")
+	r = e.shipsafe(t, ctx, "-n", ns, "deploy", "app", "--chart", chart, "--set", "greeting=yo", "-o", "json", "--report", report)
+	wantExit(t, r, 0)
+	wantSchemaValid(t, e, r.stdout, report, "deployed")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	b, err := os.ReadFile(report)
+	must(t, err)
+	const notes2 = "Thanks for deploying app with info 1.0.0; it greets yo."
+	for what, doc := range map[string]string{"-o json result line": lines[len(lines)-1], "--report": string(b)} {
+		var res struct{ Notes string }
+		must(t, json.Unmarshal([]byte(doc), &res))
+		if strings.TrimSpace(res.Notes) != notes2 {
+			t.Errorf("%s: notes %q, want %q", what, res.Notes, notes2)
+		}
+	}
 
 	getValues := func(extra ...string) map[string]any {
 		r := e.shipsafe(t, ctx, append([]string{"-n", ns, "get", "values", "app", "-o", "json"}, extra...)...)
