@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/go-logr/logr"
@@ -16,6 +17,15 @@ import (
 func main() {
 	// client-go logs through klog to stderr; shipsafe reports errors itself.
 	klog.SetLogger(logr.Discard())
+	if path := os.Getenv("SHIPSAFE_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			code := run()
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(code)
+		}
+	}
 	os.Exit(run())
 }
 

@@ -64,7 +64,7 @@ func (a *app) actionConfig(tf trackFlags) (*actionEnv, error) {
 // recordStore returns the release records of namespace ns, their writes retried after
 // errors that may pass (each retry reported on stderr).
 func (a *app) recordStore(clients *kube.Clients, ns string) store.Store {
-	return store.NewRetrying(store.NewSecrets(clients.Typed, ns), store.RetryOptions{
+	return store.NewRetrying(store.NewSecrets(clients.Typed, ns).WithMetadata(clients.Metadata), store.RetryOptions{
 		OnRetry: func(op string, rev int, err error, wait time.Duration) {
 			fmt.Fprintf(a.stderr, "warning: %s of the record of revision %d failed, retrying in %s: %v\n", op, rev, wait, err)
 		},

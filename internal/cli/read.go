@@ -16,8 +16,9 @@ import (
 	"github.com/shipsafe/shipsafe/pkg/release/store"
 )
 
-// revisionView is the JSON shape of a revision in read commands: the record without its
-// objects, plus their names.
+// revisionView is the JSON shape of a revision in read commands: its summary (see
+// release.Summary) and, in `status`, the names of its objects. `history` and `list` read
+// summaries only, so they give the number of objects, not their names.
 type revisionView struct {
 	Release      string            `json:"release"`
 	Namespace    string            `json:"namespace"`
@@ -32,7 +33,8 @@ type revisionView struct {
 	Holder       string            `json:"holder,omitempty"`
 	StartedAt    time.Time         `json:"startedAt"`
 	UpdatedAt    time.Time         `json:"updatedAt"`
-	Objects      []string          `json:"objects"`
+	ObjectCount  int               `json:"objectCount"`
+	Objects      []string          `json:"objects,omitempty"`
 	Chart        *chartView        `json:"chart,omitempty"`
 	Labels       map[string]string `json:"labels,omitempty"`
 }
@@ -54,20 +56,27 @@ func chartViewOf(c *release.Chart) *chartView {
 	return &chartView{Name: c.Name, Version: c.Version, AppVersion: c.AppVersion, Ref: c.Ref, Digest: c.Digest}
 }
 
+// viewOf is the view of a revision with the names of its objects.
 func viewOf(r *release.Revision) *revisionView {
 	if r == nil {
 		return nil
 	}
-	v := &revisionView{
-		Release: r.Release, Namespace: r.Namespace, Revision: r.Number, Status: r.Status,
-		Description: r.Description, Reason: r.Reason, Evidence: r.Evidence, Verified: r.Verified, RolledBackTo: r.RolledBackTo,
-		Source: r.Source, Holder: r.Holder, StartedAt: r.StartedAt, UpdatedAt: r.UpdatedAt, Objects: []string{},
-		Chart: chartViewOf(r.Chart), Labels: r.Labels,
-	}
+	v := summaryViewOf(r.Summary())
+	v.Objects = []string{}
 	for _, o := range r.Objects {
 		v.Objects = append(v.Objects, release.RefOf(o).String())
 	}
 	return v
+}
+
+// summaryViewOf is the view of a summary: without object names.
+func summaryViewOf(r *release.Summary) *revisionView {
+	return &revisionView{
+		Release: r.Release, Namespace: r.Namespace, Revision: r.Number, Status: r.Status,
+		Description: r.Description, Reason: r.Reason, Evidence: r.Evidence, Verified: r.Verified, RolledBackTo: r.RolledBackTo,
+		Source: r.Source, Holder: r.Holder, StartedAt: r.StartedAt, UpdatedAt: r.UpdatedAt, ObjectCount: r.Objects,
+		Chart: chartViewOf(r.Chart), Labels: r.Labels,
+	}
 }
 
 // readConfig validates -o and builds the action config for a command that waits for
@@ -79,10 +88,10 @@ func (a *app) readConfig(output string) (*actionEnv, error) {
 	return a.actionConfig(trackFlags{})
 }
 
-func viewsOf(revs []*release.Revision) []*revisionView {
-	views := make([]*revisionView, len(revs))
-	for i, r := range revs {
-		views[i] = viewOf(r)
+func viewsOf(sums []*release.Summary) []*revisionView {
+	views := make([]*revisionView, len(sums))
+	for i, r := range sums {
+		views[i] = summaryViewOf(r)
 	}
 	return views
 }
@@ -99,7 +108,7 @@ func (a *app) historyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			revs, err := deploy.History(cmd.Context(), env.cfg, args[0], env.ns)
+			revs, err := deploy.Summaries(cmd.Context(), env.cfg, args[0], env.ns)
 			if err := a.skipDamaged(revs != nil, err); err != nil {
 				return readFailed(err)
 			}
@@ -220,7 +229,7 @@ func (a *app) listCommand() *cobra.Command {
 			if allNamespaces {
 				ns = ""
 			}
-			revs, err := store.NewSecrets(clients.Typed, ns).List(cmd.Context())
+			revs, err := store.NewSecrets(clients.Typed, ns).WithMetadata(clients.Metadata).List(cmd.Context())
 			if err := a.skipDamaged(true, err); err != nil {
 				return readFailed(fmt.Errorf("list releases: %w", err))
 			}

@@ -57,6 +57,7 @@ func (d *Deploy) Run(ctx context.Context, opts DeployOptions) (*Result, error) {
 func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 	start := d.cfg.now()
 	s.setDefaults()
+	s.records = newRecords(d.cfg.Store, s.Release)
 	ev := newEmitter(s.OnEvent, d.cfg.now)
 	if err := release.ValidateName(s.Release); err != nil {
 		return nil, &InputError{Err: err}
@@ -102,14 +103,20 @@ func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 		}
 	}()
 
-	recovered, revs, next, err := d.recoverInterrupted(ctx, s.Release, s.RunOptions, ev)
+	recovered, revs, next, err := d.recoverInterrupted(ctx, s.records, s.RunOptions, ev)
 	if err != nil {
 		return nil, err
 	}
 	if revs == nil {
-		if revs, next, err = readHistory(ctx, d.cfg, s.Release, nil); err != nil {
+		// A recovery wrote records: read what is needed again.
+		sums, n, err := s.records.summaries(ctx, nil)
+		if err == nil {
+			revs, err = s.records.needed(ctx, sums)
+		}
+		if err != nil {
 			return nil, stoppedBeforeChange(ctx, s.Release, err)
 		}
+		next = n
 	}
 	if err := checkRendered(s.RenderedFor, revs, next); err != nil {
 		return nil, stoppedBeforeChange(ctx, s.Release, err)
@@ -128,7 +135,11 @@ func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 	toApply := plan.Changed(objs, rev.Applied)
 	if failure == nil {
 		tracked, failure = d.applyAndTrack(ctx, objs, rev, &s, ev, func() {
-			d.checkpoint(ctx, rev, func(p *release.Progress) { p.Applied = true }, ev)
+			// With nothing applied the record would not change but for the mark, which
+			// recovery does not read: the Ready checkpoint follows.
+			if len(toApply) > 0 {
+				d.checkpoint(ctx, rev, func(p *release.Progress) { p.Applied = true }, ev)
+			}
 		})
 	}
 	if failure == nil {
@@ -145,7 +156,11 @@ func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 	d.checkpoint(ctx, rev, func(p *release.Progress) { p.Ready = true }, ev)
 	pruned, unpruned := d.prune(ctx, ownerOf(rev), revs, last, objs, ev)
 	rev.Unpruned = unpruned
-	d.checkpoint(ctx, rev, func(p *release.Progress) { p.Pruned = true }, ev)
+	// With nothing pruned, a recovery that prunes again finds nothing to do either: the
+	// checkpoint would only cost a record write.
+	if len(pruned) > 0 || len(unpruned) > 0 {
+		d.checkpoint(ctx, rev, func(p *release.Progress) { p.Pruned = true }, ev)
+	}
 	if err := d.markDeployed(ctx, &s.RunOptions, rev, last, ev); err != nil {
 		return nil, err
 	}

@@ -119,6 +119,8 @@ type spec struct {
 	// namespaceMissing is set by run when the release namespace does not exist yet: it
 	// is created after validation, which leaves out the objects in it.
 	namespaceMissing bool
+	// records reads the release's history for this run (set by run).
+	records *records
 }
 
 // RenderedFor is what a chart's templates were told of the release: .Release.Revision and

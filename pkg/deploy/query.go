@@ -24,6 +24,20 @@ func History(ctx context.Context, cfg *Config, name, namespace string) ([]*relea
 	return revs, err
 }
 
+// Summaries returns the summaries of every recorded revision of a release, oldest first
+// (store.Store.Summaries: no record bodies are read); errors as History's.
+func Summaries(ctx context.Context, cfg *Config, name, namespace string) ([]*release.Summary, error) {
+	sums, err := cfg.Store.Summaries(ctx, name)
+	var damaged *store.DamagedError
+	if err != nil && !errors.As(err, &damaged) {
+		return nil, fmt.Errorf("read history of %q: %w", name, err)
+	}
+	if len(sums) == 0 {
+		return nil, errors.Join(inputErrorf("release %q not found in namespace %q; see `shipsafe list -A`", name, namespace), err)
+	}
+	return sums, err
+}
+
 // StatusReport is what `shipsafe status` shows.
 type StatusReport struct {
 	Release string `json:"release"`
@@ -35,10 +49,32 @@ type StatusReport struct {
 
 // Status reports the deployed and the latest revision of a release, from the records
 // that can be read; damaged ones are returned with the report as History returns them.
+// It reads the summaries and the bodies of those two revisions only.
 func Status(ctx context.Context, cfg *Config, name, namespace string) (*StatusReport, error) {
-	revs, err := History(ctx, cfg, name, namespace)
-	if len(revs) == 0 {
+	sums, err := Summaries(ctx, cfg, name, namespace)
+	if len(sums) == 0 {
 		return nil, err
 	}
-	return &StatusReport{Release: name, Deployed: release.LastDeployed(revs), Latest: release.Latest(revs)}, err
+	rep := &StatusReport{Release: name}
+	get := func(s *release.Summary) (*release.Revision, error) {
+		if s == nil {
+			return nil, nil
+		}
+		rev, err := cfg.Store.Get(ctx, name, s.Number)
+		if err != nil {
+			return nil, fmt.Errorf("status of %q: %w", name, err)
+		}
+		return rev, nil
+	}
+	var gerr error
+	if rep.Deployed, gerr = get(release.LastDeployedSummary(sums)); gerr != nil {
+		return nil, gerr
+	}
+	latest := release.LatestSummary(sums)
+	if rep.Deployed != nil && latest.Number == rep.Deployed.Number {
+		rep.Latest = rep.Deployed
+	} else if rep.Latest, gerr = get(latest); gerr != nil {
+		return nil, gerr
+	}
+	return rep, err
 }

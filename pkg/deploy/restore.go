@@ -137,17 +137,27 @@ func (d *Deploy) verifyRestored(parent, rctx context.Context, rev, last *release
 // expired, so we could take it) and restores consistency as that deploy would have:
 // back to the last deployed revision, deleting what the interrupted revision created.
 // It returns the number of the revision it recovered, or 0, and, when nothing was
-// pending, the history it read and the number of the next revision: under the lock they
-// are still current (nil otherwise: read them again). Damaged records are reported as
-// readHistory does. The restore runs as opts say, but always: NoRollback does not apply
+// pending, the revisions the deploy needs (records.needed: it reads summaries and only
+// those bodies) and the number of the next revision: under the lock they are still
+// current (nil otherwise: read them again). Damaged records are reported as readHistory
+// does. The restore runs as opts say, but always: NoRollback does not apply
 // to another deploy's revision.
-func (d *Deploy) recoverInterrupted(ctx context.Context, rel string, opts RunOptions, ev *emitter) (int, []*release.Revision, int, error) {
-	revs, next, err := readHistory(ctx, d.cfg, rel, ev)
+func (d *Deploy) recoverInterrupted(ctx context.Context, recs *records, opts RunOptions, ev *emitter) (int, []*release.Revision, int, error) {
+	rel := recs.name
+	sums, next, err := recs.summaries(ctx, ev)
 	if err != nil {
 		return 0, nil, 0, err
 	}
-	if len(release.Pending(revs)) == 0 {
+	if !release.HasPending(sums) {
+		revs, err := recs.needed(ctx, sums)
+		if err != nil {
+			return 0, nil, 0, err
+		}
 		return 0, revs, next, nil
+	}
+	revs, _, err := readHistory(ctx, d.cfg, rel, nil) // damaged ones were reported above
+	if err != nil {
+		return 0, nil, 0, err
 	}
 	var recovered int
 	for _, p := range release.Pending(revs) {

@@ -15,12 +15,14 @@ import (
 // as they are and that nobody changed since (plan.Unchanged), as known before the lock
 // is taken: prepare validates only the others. The decision that counts is made again
 // under the lock (recordPending); a failed read here only means everything is validated.
-func (d *Deploy) unchangedBeforeLock(ctx context.Context, rel string, objs []*unstructured.Unstructured, existing map[manifest.Key]*metav1.ObjectMeta) map[string]release.AppliedState {
-	revs, err := d.cfg.Store.History(ctx, rel)
+// The last deployed revision is decoded here once; under the lock it is used again
+// unless its record changed since (records).
+func (d *Deploy) unchangedBeforeLock(ctx context.Context, recs *records, objs []*unstructured.Unstructured, existing map[manifest.Key]*metav1.ObjectMeta) map[string]release.AppliedState {
+	last, err := recs.lastDeployed(ctx)
 	if err != nil {
 		return nil
 	}
-	unchanged, err := plan.Unchanged(objs, release.LastDeployed(revs), existing)
+	unchanged, err := plan.Unchanged(objs, last, existing)
 	if err != nil {
 		return nil
 	}

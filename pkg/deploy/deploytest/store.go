@@ -49,6 +49,17 @@ func (s *Store) History(ctx context.Context, name string) ([]*release.Revision, 
 	return s.Store.History(ctx, name)
 }
 
+// Summaries implements store.Store; HistoryFunc is called for it too (both read the
+// history).
+func (s *Store) Summaries(ctx context.Context, name string) ([]*release.Summary, error) {
+	if s.HistoryFunc != nil {
+		if err := s.HistoryFunc(ctx, name); err != nil {
+			return nil, err
+		}
+	}
+	return s.Store.Summaries(ctx, name)
+}
+
 // Delete implements store.Store.
 func (s *Store) Delete(ctx context.Context, name string, number int) error {
 	if s.DeleteFunc != nil {

@@ -37,7 +37,7 @@ func encode(rev *release.Revision) ([]byte, error) {
 			"split the release into several smaller releases", rev.Release, rev.Number, len(raw), MaxDecodedSize)
 	}
 	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw, err := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
 	if err != nil {
 		return nil, fmt.Errorf("encode release %s revision %d: %w", rev.Release, rev.Number, err)
 	}

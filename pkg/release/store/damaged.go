@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Damaged is one record that could not be read.
@@ -53,9 +54,14 @@ func (e *DamagedError) Highest() int {
 
 // damagedRecord describes the record sec that err says is damaged.
 func damagedRecord(sec *corev1.Secret, err error) Damaged {
-	d := Damaged{Namespace: sec.Namespace, Secret: sec.Name, Err: err}
-	if i := strings.LastIndex(sec.Name, ".v"); i >= 0 {
-		d.Number, _ = strconv.Atoi(sec.Name[i+2:])
+	return damagedMeta(&sec.ObjectMeta, err)
+}
+
+// damagedMeta describes the record with metadata m that err says is damaged.
+func damagedMeta(m *metav1.ObjectMeta, err error) Damaged {
+	d := Damaged{Namespace: m.Namespace, Secret: m.Name, Err: err}
+	if i := strings.LastIndex(m.Name, ".v"); i >= 0 {
+		d.Number, _ = strconv.Atoi(m.Name[i+2:])
 	}
 	return d
 }

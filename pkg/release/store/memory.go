@@ -115,8 +115,17 @@ func (m *Memory) History(_ context.Context, name string) ([]*release.Revision, e
 	return decodeAll(picked)
 }
 
+// Summaries implements Store: the summaries of History's revisions.
+func (m *Memory) Summaries(ctx context.Context, name string) ([]*release.Summary, error) {
+	revs, err := m.History(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return release.Summaries(revs), nil
+}
+
 // List implements Store.
-func (m *Memory) List(_ context.Context) ([]*release.Revision, error) {
+func (m *Memory) List(_ context.Context) ([]*release.Summary, error) {
 	m.mu.Lock()
 	var picked []memoryRecord
 	for _, recs := range m.records {
@@ -132,7 +141,7 @@ func (m *Memory) List(_ context.Context) ([]*release.Revision, error) {
 	slices.SortFunc(out, func(a, b *release.Revision) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Release, b.Release))
 	})
-	return out, nil
+	return release.Summaries(out), nil
 }
 
 // Delete implements Store.

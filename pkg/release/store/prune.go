@@ -18,11 +18,11 @@ func Prune(ctx context.Context, s Store, name string, keep int) ([]int, error) {
 	if keep <= 0 {
 		return nil, nil
 	}
-	revs, err := s.History(ctx, name)
+	revs, err := s.Summaries(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("prune release %s: %w", name, err)
 	}
-	latest, deployed := release.Latest(revs), release.LastDeployed(revs)
+	latest, deployed := release.LatestSummary(revs), release.LastDeployedSummary(revs)
 	excess := len(revs) - keep
 	var deleted []int
 	for _, r := range revs { // ascending: oldest first

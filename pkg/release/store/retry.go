@@ -79,8 +79,13 @@ func (s *Retrying) History(ctx context.Context, name string) ([]*release.Revisio
 	return s.next.History(ctx, name)
 }
 
+// Summaries implements Store.
+func (s *Retrying) Summaries(ctx context.Context, name string) ([]*release.Summary, error) {
+	return s.next.Summaries(ctx, name)
+}
+
 // List implements Store.
-func (s *Retrying) List(ctx context.Context) ([]*release.Revision, error) {
+func (s *Retrying) List(ctx context.Context) ([]*release.Summary, error) {
 	return s.next.List(ctx)
 }
 

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/util/retry"
 
 	"github.com/shipsafe/shipsafe/pkg/release"
@@ -62,13 +63,24 @@ var _ Store = (*Secrets)(nil)
 // in the release namespace, labelled for listing without decoding bodies.
 type Secrets struct {
 	client    kubernetes.Interface
+	meta      metadata.Interface
 	namespace string
 }
 
 // NewSecrets returns a Secret store for namespace. With namespace "" it sees every
-// namespace, for reading only (`list -A`): Get, History and List work, writes fail.
+// namespace, for reading only (`list -A`): Get, History, Summaries and List work, writes
+// fail.
 func NewSecrets(client kubernetes.Interface, namespace string) *Secrets {
 	return &Secrets{client: client, namespace: namespace}
+}
+
+// WithMetadata makes Summaries and List read the records' metadata only (a
+// PartialObjectMetadata LIST), not their bodies, through md; it returns s. Without it
+// they list whole Secrets and decode no body either, except of records without a
+// summary.
+func (s *Secrets) WithMetadata(md metadata.Interface) *Secrets {
+	s.meta = md
+	return s
 }
 
 // Create implements Store. A body over MaxPartSize is written to its part Secrets first,
@@ -193,6 +205,9 @@ func (s *Secrets) recordFor(op string, rev *release.Revision) (*record, error) {
 		}
 	}
 	main.Labels[LabelStatus] = string(rev.Status)
+	if sum := summaryAnnotation(rev); sum != "" {
+		main.Annotations = map[string]string{SummaryKey: sum}
+	}
 	if len(body) <= MaxPartSize {
 		main.Data = map[string][]byte{DataKey: body}
 		return &record{main: main}, nil
@@ -310,51 +325,115 @@ func (s *Secrets) History(ctx context.Context, name string) ([]*release.Revision
 	return out, nil
 }
 
-// List implements Store. It picks the latest revision of each release from the labels and
-// decodes only those bodies.
-func (s *Secrets) List(ctx context.Context) ([]*release.Revision, error) {
+// Summaries implements Store: one metadata LIST of the release's records; only a
+// record without a summary annotation (written before it existed) is read whole.
+func (s *Secrets) Summaries(ctx context.Context, name string) ([]*release.Summary, error) {
+	if err := release.ValidateName(name); err != nil {
+		return nil, err
+	}
+	var metas []*metav1.ObjectMeta
+	err := s.eachMeta(ctx, labels.Set{LabelOwner: OwnerShipsafe, LabelRelease: name}, func(m *metav1.ObjectMeta) error {
+		metas = append(metas, m)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("history of release %s: %w", name, err)
+	}
+	out, damaged, err := s.summaries(ctx, metas)
+	if err != nil {
+		return nil, fmt.Errorf("history of release %s: %w", name, err)
+	}
+	slices.SortFunc(out, func(a, b *release.Summary) int {
+		return cmp.Or(cmp.Compare(a.Number, b.Number), cmp.Compare(a.Namespace, b.Namespace))
+	})
+	if len(damaged) > 0 {
+		return out, &DamagedError{Records: damaged}
+	}
+	return out, nil
+}
+
+// List implements Store. It picks the latest revision of each release from the labels of
+// one metadata LIST and reads only their summaries.
+func (s *Secrets) List(ctx context.Context) ([]*release.Summary, error) {
 	type key struct{ namespace, release string }
 	type pick struct {
 		number int
-		secret *corev1.Secret
+		meta   *metav1.ObjectMeta
 	}
 	latest := map[key]pick{}
 	var damaged []Damaged
-	err := s.each(ctx, labels.Set{LabelOwner: OwnerShipsafe}, func(sec *corev1.Secret) error {
-		n, err := strconv.Atoi(sec.Labels[LabelRevision])
+	err := s.eachMeta(ctx, labels.Set{LabelOwner: OwnerShipsafe}, func(m *metav1.ObjectMeta) error {
+		n, err := strconv.Atoi(m.Labels[LabelRevision])
 		if err != nil {
-			damaged = append(damaged, damagedRecord(sec, fmt.Errorf("secret %s/%s: %w: label %s=%q is not a revision number",
-				sec.Namespace, sec.Name, ErrDamaged, LabelRevision, sec.Labels[LabelRevision])))
+			damaged = append(damaged, damagedMeta(m, fmt.Errorf("secret %s/%s: %w: label %s=%q is not a revision number",
+				m.Namespace, m.Name, ErrDamaged, LabelRevision, m.Labels[LabelRevision])))
 			return nil
 		}
-		k := key{sec.Namespace, sec.Labels[LabelRelease]}
+		k := key{m.Namespace, m.Labels[LabelRelease]}
 		if p, ok := latest[k]; !ok || n > p.number {
-			latest[k] = pick{number: n, secret: sec.DeepCopy()}
+			latest[k] = pick{number: n, meta: m}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list releases: %w", err)
 	}
-	out := make([]*release.Revision, 0, len(latest))
+	metas := make([]*metav1.ObjectMeta, 0, len(latest))
 	for _, p := range latest {
-		rev, err := s.decodeSecret(ctx, p.secret)
-		switch {
-		case errors.Is(err, ErrDamaged):
-			damaged = append(damaged, damagedRecord(p.secret, err))
-			continue
-		case err != nil:
-			return nil, fmt.Errorf("list releases: %w", err)
-		}
-		out = append(out, rev)
+		metas = append(metas, p.meta)
 	}
-	slices.SortFunc(out, func(a, b *release.Revision) int {
+	out, bad, err := s.summaries(ctx, metas)
+	if err != nil {
+		return nil, fmt.Errorf("list releases: %w", err)
+	}
+	damaged = append(damaged, bad...)
+	slices.SortFunc(out, func(a, b *release.Summary) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Release, b.Release))
 	})
 	if len(damaged) > 0 {
 		return out, &DamagedError{Records: damaged}
 	}
 	return out, nil
+}
+
+// summaries returns the summaries of the records with metadata metas: from their
+// annotation, or, for a record without one, from its body (read with a GET).
+func (s *Secrets) summaries(ctx context.Context, metas []*metav1.ObjectMeta) ([]*release.Summary, []Damaged, error) {
+	out := make([]*release.Summary, 0, len(metas))
+	var damaged []Damaged
+	for _, m := range metas {
+		sum, ok, err := summaryOf(m)
+		if !ok {
+			sum, err = s.summaryFromBody(ctx, m)
+		}
+		switch {
+		case errors.Is(err, ErrDamaged):
+			damaged = append(damaged, damagedMeta(m, err))
+			continue
+		case err != nil:
+			return nil, nil, err
+		case sum != nil:
+			out = append(out, sum)
+		}
+	}
+	return out, damaged, nil
+}
+
+// summaryFromBody reads the record Secret of m whole and decodes its body; nil when it
+// is gone.
+func (s *Secrets) summaryFromBody(ctx context.Context, m *metav1.ObjectMeta) (*release.Summary, error) {
+	sec, err := s.client.CoreV1().Secrets(m.Namespace).Get(ctx, m.Name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err): // deleted since the list (history trimmed): skipped
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read secret %s/%s: %w", m.Namespace, m.Name, err)
+	}
+	rev, err := s.decodeSecret(ctx, sec)
+	if err != nil {
+		return nil, err
+	}
+	return rev.Summary(), nil
 }
 
 // Delete implements Store.
@@ -393,6 +472,39 @@ func (s *Secrets) each(ctx context.Context, sel labels.Set, fn func(*corev1.Secr
 		}
 		for i := range page.Items {
 			if err := fn(&page.Items[i]); err != nil {
+				return err
+			}
+		}
+		if page.Continue == "" {
+			return nil
+		}
+		opts.Continue = page.Continue
+	}
+}
+
+// eachMeta calls fn with the metadata of every release record Secret matching sel, page
+// by page: from a metadata-only LIST when the store has a metadata client, else from
+// whole Secrets.
+func (s *Secrets) eachMeta(ctx context.Context, sel labels.Set, fn func(*metav1.ObjectMeta) error) error {
+	if s.meta == nil {
+		return s.each(ctx, sel, func(sec *corev1.Secret) error {
+			m := sec.ObjectMeta
+			return fn(&m)
+		})
+	}
+	opts := metav1.ListOptions{
+		LabelSelector: sel.AsSelector().String(),
+		FieldSelector: fields.OneTermEqualSelector("type", string(SecretType)).String(),
+		Limit:         500,
+	}
+	res := s.meta.Resource(corev1.SchemeGroupVersion.WithResource("secrets")).Namespace(s.namespace)
+	for {
+		page, err := res.List(ctx, opts)
+		if err != nil {
+			return fmt.Errorf("list secrets: %w", err)
+		}
+		for i := range page.Items {
+			if err := fn(&page.Items[i].ObjectMeta); err != nil {
 				return err
 			}
 		}

@@ -28,9 +28,13 @@ type Store interface {
 	// slice, not an error, when there is none. If some records cannot be read, it returns
 	// the others together with an error matching ErrDamaged that names each damaged one.
 	History(ctx context.Context, name string) ([]*release.Revision, error)
-	// List returns the latest revision of every release the store sees, ordered by
-	// namespace then release name. Damaged records are handled as in History.
-	List(ctx context.Context) ([]*release.Revision, error)
+	// Summaries returns what History returns, as summaries (release.Summary): the same
+	// revisions, order and damaged records, without reading every record body. A
+	// summary's StoreVersion equals that of the revision Get returns for the same record.
+	Summaries(ctx context.Context, name string) ([]*release.Summary, error)
+	// List returns the summary of the latest revision of every release the store sees,
+	// ordered by namespace then release name. Damaged records are handled as in History.
+	List(ctx context.Context) ([]*release.Summary, error)
 	// Delete removes one revision, or fails with an error matching ErrNotFound.
 	Delete(ctx context.Context, name string, number int) error
 }

@@ -94,3 +94,22 @@ func assertSame(t testing.TB, got, want *release.Revision) {
 		}
 	}
 }
+
+// assertSummary fails unless got is want, comparing JSON, and got has a StoreVersion.
+func assertSummary(t testing.TB, got, want *release.Summary) {
+	t.Helper()
+	if got == nil || got.StoreVersion == "" {
+		t.Fatalf("summary %+v has no StoreVersion", got)
+	}
+	g, err := json.Marshal(got)
+	if err != nil {
+		t.Fatalf("marshal got: %v", err)
+	}
+	w, err := json.Marshal(want)
+	if err != nil {
+		t.Fatalf("marshal want: %v", err)
+	}
+	if string(g) != string(w) {
+		t.Fatalf("summary differs\n got: %s\nwant: %s", g, w)
+	}
+}

@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UpdateWithoutVersion", testUpdateWithoutVersion},
 		{"HistoryOrder", testHistoryOrder},
 		{"ListLatest", testListLatest},
+		{"SummariesAreHistory", testSummariesAreHistory},
 		{"Delete", testDelete},
 		{"ConcurrentCreateOneWins", testConcurrentCreate},
 		{"Isolation", testIsolation},
@@ -72,6 +73,23 @@ func numbers(revs []*release.Revision) []int {
 		out[i] = r.Number
 	}
 	return out
+}
+
+func sumNumbers(sums []*release.Summary) []int {
+	out := make([]int, len(sums))
+	for i, r := range sums {
+		out[i] = r.Number
+	}
+	return out
+}
+
+func mustSummaries(t *testing.T, ctx context.Context, s store.Store, name string) []*release.Summary {
+	t.Helper()
+	sums, err := s.Summaries(ctx, name)
+	if err != nil {
+		t.Fatalf("summaries of %s: %v", name, err)
+	}
+	return sums
 }
 
 func equalInts(a, b []int) bool {
@@ -235,7 +253,7 @@ func testListLatest(t *testing.T, ctx context.Context, s store.Store) {
 	if strings.Join(got, " ") != want {
 		t.Fatalf("list = %v, want %s", got, want)
 	}
-	if n := numbers(list); !equalInts(n, []int{12, 1, 5}) {
+	if n := sumNumbers(list); !equalInts(n, []int{12, 1, 5}) {
 		t.Fatalf("list numbers = %v, want [12 1 5]", n)
 	}
 }
@@ -262,13 +280,13 @@ func testDelete(t *testing.T, ctx context.Context, s store.Store) {
 	}
 	list, err := s.List(ctx)
 	if err != nil || len(list) != 1 || list[0].Number != 1 {
-		t.Fatalf("list after deleting the latest = %v, %v; want v1", numbers(list), err)
+		t.Fatalf("list after deleting the latest = %v, %v; want v1", sumNumbers(list), err)
 	}
 	if err := s.Delete(ctx, "web", 1); err != nil {
 		t.Fatalf("delete v1: %v", err)
 	}
 	if list, err := s.List(ctx); err != nil || len(list) != 0 {
-		t.Fatalf("list after deleting everything = %v, %v", numbers(list), err)
+		t.Fatalf("list after deleting everything = %v, %v", sumNumbers(list), err)
 	}
 }
 
@@ -331,9 +349,16 @@ func testIsolation(t *testing.T, ctx context.Context, s store.Store) {
 	hist[0].Objects[0].SetLabels(map[string]string{"mutated": "true"})
 	list, err := s.List(ctx)
 	if err != nil || len(list) != 1 {
-		t.Fatalf("list = %v, %v", numbers(list), err)
+		t.Fatalf("list = %v, %v", sumNumbers(list), err)
 	}
-	list[0].Created = nil
+	list[0].Evidence[0] = "mutated"
+	list[0].Chart = nil
+	sums, err := s.Summaries(ctx, "web")
+	if err != nil || len(sums) != 1 {
+		t.Fatalf("summaries = %v, %v", sumNumbers(sums), err)
+	}
+	sums[0].Evidence[0] = "mutated"
+	assertSummary(t, mustSummaries(t, ctx, s, "web")[0], want.Summary())
 	assertSame(t, mustGet(t, ctx, s, "web", 1), want)
 }
 
@@ -387,9 +412,10 @@ func testLargeInParts(t *testing.T, ctx context.Context, s store.Store) {
 	assertSame(t, hist[0], grown)
 	list, err := s.List(ctx)
 	if err != nil || len(list) != 1 {
-		t.Fatalf("list = %v, %v", numbers(list), err)
+		t.Fatalf("list = %v, %v", sumNumbers(list), err)
 	}
-	assertSame(t, list[0], grown)
+	assertSummary(t, list[0], grown.Summary())
+	assertSummary(t, mustSummaries(t, ctx, s, "web")[0], grown.Summary())
 
 	shrunk := revision("web", 1, release.StatusSuperseded)
 	shrunk.StoreVersion = grown.StoreVersion
@@ -433,6 +459,73 @@ func testInvalidInput(t *testing.T, ctx context.Context, s store.Store) {
 		}
 	}
 	if list, err := s.List(ctx); err != nil || len(list) != 0 {
-		t.Fatalf("invalid input was stored: list = %v, %v", numbers(list), err)
+		t.Fatalf("invalid input was stored: list = %v, %v", sumNumbers(list), err)
 	}
+}
+
+// testSummariesAreHistory checks that Summaries returns History's revisions as
+// summaries, in the same order and with the same StoreVersion, as they are created,
+// updated and deleted; List returns the latest one's.
+func testSummariesAreHistory(t *testing.T, ctx context.Context, s store.Store) {
+	if sums, err := s.Summaries(ctx, "web"); err != nil || len(sums) != 0 {
+		t.Fatalf("summaries of a release without revisions = %v, %v; want none", sumNumbers(sums), err)
+	}
+	for n := 3; n >= 1; n-- {
+		rev := revision("web", n, release.StatusSuperseded)
+		if n == 3 {
+			rev.Status = release.StatusPending
+		}
+		if n == 2 {
+			rev.Chart = &release.Chart{Name: "info", Version: "1.2.3", AppVersion: "7.1", Ref: "repo/info", Digest: "sha256:00", Values: map[string]any{"a": "b"}, Notes: "hi"}
+			rev.Labels = map[string]string{"team": "blue"}
+			rev.Progress = &release.Progress{Applied: true}
+		}
+		mustCreate(t, ctx, s, rev)
+	}
+	mustCreate(t, ctx, s, revision("other", 1, release.StatusDeployed))
+	check := func(when string) {
+		t.Helper()
+		hist, err := s.History(ctx, "web")
+		if err != nil {
+			t.Fatalf("%s: history: %v", when, err)
+		}
+		sums := mustSummaries(t, ctx, s, "web")
+		if !equalInts(sumNumbers(sums), numbers(hist)) {
+			t.Fatalf("%s: summaries %v, history %v", when, sumNumbers(sums), numbers(hist))
+		}
+		for i := range hist {
+			assertSummary(t, sums[i], hist[i].Summary())
+			if sums[i].StoreVersion != hist[i].StoreVersion {
+				t.Fatalf("%s: summary of v%d has StoreVersion %q, the revision %q", when, hist[i].Number, sums[i].StoreVersion, hist[i].StoreVersion)
+			}
+			if sums[i].Chart != nil && (sums[i].Chart.Values != nil || sums[i].Chart.Notes != "") {
+				t.Fatalf("%s: summary of v%d carries the chart's values or notes", when, hist[i].Number)
+			}
+		}
+		list, err := s.List(ctx)
+		if err != nil || len(list) != 2 {
+			t.Fatalf("%s: list = %v, %v", when, sumNumbers(list), err)
+		}
+		for _, l := range list {
+			if l.Release == "web" {
+				assertSummary(t, l, release.Latest(hist).Summary())
+			}
+		}
+	}
+	check("after create")
+
+	v3 := mustGet(t, ctx, s, "web", 3)
+	if err := v3.Transition(release.StatusFailed, baseTime().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	v3.Reason, v3.Evidence = "deployment apps/web: ProgressDeadlineExceeded", []string{"line 1", "line 2", "line 3"}
+	if err := s.Update(ctx, v3); err != nil {
+		t.Fatalf("update v3: %v", err)
+	}
+	check("after update")
+
+	if err := s.Delete(ctx, "web", 3); err != nil {
+		t.Fatalf("delete v3: %v", err)
+	}
+	check("after delete")
 }

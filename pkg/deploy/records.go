@@ -1,0 +1,97 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/shipsafe/shipsafe/pkg/release"
+	"github.com/shipsafe/shipsafe/pkg/release/store"
+)
+
+// records reads the history of one release for one deploy: summaries (one metadata
+// LIST, no bodies) and the bodies of only the revisions the deploy needs, each decoded
+// once per deploy: a record read again whose StoreVersion has not changed since is the
+// revision already decoded. The zero value is not usable; see newRecords.
+type records struct {
+	store store.Store
+	name  string
+	// decoded holds the revisions read whole, by number.
+	decoded map[int]*release.Revision
+}
+
+func newRecords(s store.Store, name string) *records {
+	return &records{store: s, name: name, decoded: map[int]*release.Revision{}}
+}
+
+// summaries returns the summaries of the release's readable records and the number a new
+// revision takes. A damaged record is skipped with a warning (ev may be nil) and numbered
+// past, as readHistory does.
+func (r *records) summaries(ctx context.Context, ev *emitter) ([]*release.Summary, int, error) {
+	sums, err := r.store.Summaries(ctx, r.name)
+	next := 1
+	if l := release.LatestSummary(sums); l != nil {
+		next = l.Number + 1
+	}
+	var damaged *store.DamagedError
+	switch {
+	case errors.As(err, &damaged):
+		for _, d := range damaged.Records {
+			if ev != nil {
+				ev.warn(fmt.Sprintf("skipped a damaged release record: %v; remove it with `%s`", d.Err, d.RemoveCommand()))
+			}
+		}
+		return sums, max(next, damaged.Highest()+1), nil
+	case err != nil:
+		return nil, 0, fmt.Errorf("read history of %q: %w", r.name, err)
+	}
+	return sums, next, nil
+}
+
+// get returns the revision sum summarises, decoding its record only if it was not
+// decoded before at the same StoreVersion. The revision returned is the deploy's own: it
+// may change it and write it back.
+func (r *records) get(ctx context.Context, sum *release.Summary) (*release.Revision, error) {
+	if rev, ok := r.decoded[sum.Number]; ok && rev.StoreVersion == sum.StoreVersion {
+		return rev, nil
+	}
+	rev, err := r.store.Get(ctx, r.name, sum.Number)
+	if err != nil {
+		return nil, fmt.Errorf("read revision %d of %q: %w", sum.Number, r.name, err)
+	}
+	r.decoded[sum.Number] = rev
+	return rev, nil
+}
+
+// needed returns, read whole, the revisions of sums a deploy that finds none pending
+// works from: the last deployed one and the failed ones newer than it (every failed one
+// when none is deployed), whose leftovers it prunes (plan.LeftBehind).
+func (r *records) needed(ctx context.Context, sums []*release.Summary) ([]*release.Revision, error) {
+	last := release.LastDeployedSummary(sums)
+	var out []*release.Revision
+	for _, s := range sums {
+		if s != last && (s.Status != release.StatusFailed || last != nil && s.Number < last.Number) {
+			continue
+		}
+		rev, err := r.get(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rev)
+	}
+	return out, nil
+}
+
+// lastDeployed returns the last deployed revision, read whole, or nil. Before the lock
+// is taken it is a hint only (see unchangedBeforeLock).
+func (r *records) lastDeployed(ctx context.Context) (*release.Revision, error) {
+	sums, _, err := r.summaries(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	last := release.LastDeployedSummary(sums)
+	if last == nil {
+		return nil, nil
+	}
+	return r.get(ctx, last)
+}
