@@ -479,6 +479,7 @@ func testSummariesAreHistory(t *testing.T, ctx context.Context, s store.Store) {
 			rev.Chart = &release.Chart{Name: "info", Version: "1.2.3", AppVersion: "7.1", Ref: "repo/info", Digest: "sha256:00", Values: map[string]any{"a": "b"}, Notes: "hi"}
 			rev.Labels = map[string]string{"team": "blue"}
 			rev.Progress = &release.Progress{Applied: true}
+			rev.Verified = &release.Verified{Passed: true, Start: baseTime(), End: baseTime().Add(time.Minute), Checks: []string{"http: 10/10 samples passed"}}
 		}
 		mustCreate(t, ctx, s, rev)
 	}
