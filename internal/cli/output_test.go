@@ -100,10 +100,15 @@ func TestLiveTableShowsStatusAndRemovals(t *testing.T) {
 			t.Errorf("final table lacks %q:\n%s", want, last)
 		}
 	}
-	for _, want := range []string{"fatal: no DATABASE_URL", "\r\x1b[3A\x1b[J"} {
+	for _, want := range []string{"fatal: no DATABASE_URL\x1b[K\n", "\r\x1b[3A"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%q", want, out)
 		}
+	}
+	// Erasing the screen from where a drawing starts (its top-left corner when the table
+	// fills the terminal) would push the screen into tmux's scrollback.
+	if strings.Contains(out, "A\x1b[J") {
+		t.Errorf("a redraw erases the screen before drawing over it:\n%q", out)
 	}
 }
 
@@ -149,7 +154,7 @@ func TestLiveTableFitsNarrowTerminalsAndShowsAWindow(t *testing.T) {
 			}})
 		}
 		tbl.flush(t0.Add(2*time.Second), nil)
-		out := b.String()
+		out := strings.NewReplacer(eraseLine, "", eraseBelow, "").Replace(b.String())
 		last := out[strings.LastIndex(out, "OBJECT"):]
 		lines := strings.Split(strings.TrimSuffix(last, "\n"), "\n")
 		if len(lines) != 9 || !strings.HasPrefix(lines[len(lines)-1], "29/30 ready, 1 failed, 23 more not sho") {

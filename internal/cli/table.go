@@ -102,11 +102,9 @@ func (t *liveTable) print(e deploy.Event) {
 	if e.Kind == deploy.Applied || e.Kind == deploy.Tracking && e.Track.Type == track.Done {
 		return // the table shows these
 	}
-	t.clear()
-	var buf strings.Builder
-	newEventPrinter(&buf, false, t.start).print(e)
-	fmt.Fprint(t.w, buf.String())
-	t.redraw(e.Time, true)
+	var msg strings.Builder
+	newEventPrinter(&msg, false, t.start).print(e)
+	t.draw(e.Time, eraseRests(msg.String()))
 }
 
 // tick redraws so the TIME column moves and a resized terminal gets a fitting table.
@@ -124,10 +122,15 @@ func (t *liveTable) flush(now time.Time, res *track.Result) {
 	t.redraw(now, true)
 }
 
-// clear moves the cursor back over the last drawing and erases it.
-func (t *liveTable) clear() {
+// rewind returns the escape sequence that moves the cursor back to the first line of
+// the last drawing. It erases nothing: the next drawing overwrites the old one line by
+// line, erasing the rest of each line, and then erases what is left below it. Erasing
+// from the top-left corner of the screen instead, which happens whenever the table fills
+// the terminal, makes tmux (scroll-on-clear) push the whole screen into the scrollback:
+// every frame would stay there.
+func (t *liveTable) rewind() string {
 	if len(t.drawn) == 0 {
-		return
+		return ""
 	}
 	cols, _ := t.size()
 	n := 0
@@ -137,19 +140,39 @@ func (t *liveTable) clear() {
 			n += (w - 1) / cols // rewrapped by a narrower terminal
 		}
 	}
-	fmt.Fprintf(t.w, "\r\x1b[%dA\x1b[J", n)
 	t.drawn = t.drawn[:0]
+	return fmt.Sprintf("\r\x1b[%dA", n)
 }
 
+const (
+	eraseLine  = "\x1b[K" // from the cursor to the end of its line
+	eraseBelow = "\x1b[J" // from the cursor to the end of the screen
+)
+
+// eraseRests makes each line of s erase the rest of its terminal line, so that text
+// written over an earlier drawing leaves nothing of it behind.
+func eraseRests(s string) string { return strings.ReplaceAll(s, "\n", eraseLine+"\n") }
+
+// redraw draws the table again unless it was drawn less than minGap ago (force: draw).
 func (t *liveTable) redraw(now time.Time, force bool) {
-	if len(t.order) == 0 {
-		return
-	}
 	if !force && now.Sub(t.last) < t.minGap {
 		return
 	}
+	t.draw(now, "")
+}
+
+// draw writes above (lines of messages that scroll up) and then the table, over the
+// last drawing and in one write. The table is at least one line shorter than the
+// terminal, so the terminal never scrolls it away while it is drawn.
+func (t *liveTable) draw(now time.Time, above string) {
+	if len(t.order) == 0 {
+		fmt.Fprint(t.w, above)
+		return
+	}
 	t.last = now
-	t.clear()
+	var b strings.Builder
+	b.WriteString(t.rewind())
+	b.WriteString(above)
 	cols, lines := t.size()
 	if cols <= 0 {
 		cols = 80
@@ -159,10 +182,9 @@ func (t *liveTable) redraw(now time.Time, force bool) {
 	}
 	t.cols = cols
 	lay := layoutFor(cols-1, t.longestRef())
-	var b strings.Builder
 	line := func(s string, painted string) {
 		b.WriteString(painted)
-		b.WriteString("\n")
+		b.WriteString(eraseLine + "\n")
 		t.drawn = append(t.drawn, displayWidth(s))
 	}
 	head := lay.row("OBJECT", "STATUS", "READY", "TIME", "DETAIL")
@@ -174,6 +196,7 @@ func (t *liveTable) redraw(now time.Time, force bool) {
 	}
 	sum := truncate(t.summary(now, hidden), cols-1)
 	line(sum, sum)
+	b.WriteString(eraseBelow)
 	fmt.Fprint(t.w, b.String())
 }
 

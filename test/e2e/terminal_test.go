@@ -52,7 +52,7 @@ func tmuxDeploy(t *testing.T, e *env, ns, manifest string, cols, lines int) (scr
 		e.binary, e.kubeconfig, ns, manifest)
 	// No status line: the pane is then the whole cols x lines window.
 	conf := filepath.Join(t.TempDir(), "tmux.conf")
-	if err := os.WriteFile(conf, []byte("set -g status off\n"), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte("set -g status off\nset -g history-limit 10000\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	run("-f", conf, "new-session", "-d", "-s", "deploy", "-x", fmt.Sprint(cols), "-y", fmt.Sprint(lines), shell)
@@ -168,5 +168,68 @@ func TestLiveTableInTmux(t *testing.T) {
 			wantCleanScreen(t, history, size[0])
 			golden(t, fmt.Sprintf("tmux-%dx%d.golden", size[0], size[1]), finalTable(t, history, ns))
 		})
+	}
+}
+
+// tableRow matches a line of the live table below its header: an object, then a status.
+var tableRow = regexp.MustCompile(`^\S+ +(Ready|Progressing|Failed|deleted|pruned)( |$)`)
+
+// TestLiveTableOnShortTerminal deploys 60 objects (10 Deployments with Services, 40
+// ConfigMaps) in tmux at 80x24, where the table is cut to fit and fills the screen: no
+// earlier frame, and no part of one, is left in the scrollback (tmux pushes the screen
+// there when it is erased from its top-left corner), the last frame fits the terminal
+// and sums up the hidden rows, and the summary below it lists every object.
+func TestLiveTableOnShortTerminal(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	img := e.image(t, "naive", "e2e")
+	var docs []string
+	for i := 1; i <= 10; i++ {
+		docs = append(docs, workload{Name: fmt.Sprintf("web-%d", i), Image: img, Version: "v1", Service: true}.yaml())
+	}
+	docs = append(docs, configMaps("settings", 40)...)
+	manifest := writeManifest(t, docs...)
+	ns := clustertest.Namespace(t, e.client)
+	const cols, paneLines = 80, 24
+	screen, history := tmuxDeploy(t, e, ns, manifest, cols, paneLines)
+	if !strings.Contains(screen, "EXIT=0") {
+		t.Fatalf("deploy failed:\n%s", history)
+	}
+	wantCleanScreen(t, history, cols)
+
+	lines := strings.Split(history, "\n")
+	head, sum := -1, -1
+	var stray []string
+	for i, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "OBJECT  "):
+			head = i
+		case regexp.MustCompile(`^\d+/\d+ ready`).MatchString(l):
+			if sum >= 0 {
+				t.Errorf("an earlier frame's summary line is left in the history: %q", lines[sum])
+			}
+			sum = i
+		case tableRow.MatchString(l) && (head < 0 || sum >= 0):
+			stray = append(stray, l)
+		}
+	}
+	if head < 0 || sum < head {
+		t.Fatalf("no complete table in the history:\n%s", history)
+	}
+	if len(stray) > 0 {
+		t.Errorf("%d rows of earlier frames are left outside the last table, e.g. %q:\n%s", len(stray), stray[0], history)
+	}
+	if n := sum - head + 1; n > paneLines-1 {
+		t.Errorf("the last frame has %d lines, want at most %d (the pane has %d): the terminal scrolled under it", n, paneLines-1, paneLines)
+	}
+	if want := regexp.MustCompile(`^60/60 ready, \d+ more not shown, \d+\.\ds$`); !want.MatchString(lines[sum]) {
+		t.Errorf("summary line %q, want 60/60 ready with the hidden rows counted", lines[sum])
+	}
+	rest := strings.Join(lines[sum+1:], "\n")
+	if n := strings.Count(rest, "\n  ready "); n != 60 {
+		t.Errorf("the summary after the table lists %d ready objects, want 60:\n%s", n, rest)
+	}
+	if !strings.Contains(rest, `release "web" revision 1 deployed in`) {
+		t.Errorf("no final deployed line after the table:\n%s", rest)
 	}
 }
