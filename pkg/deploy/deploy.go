@@ -90,6 +90,7 @@ func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 		return nil, stoppedBeforeChange(ctx, s.Release, fmt.Errorf("lock release %q: %w", s.Release, err))
 	}
 	defer releaseLock(ctx, lock, s.Release, ev)
+	s.RunOptions.lock = lock
 	// Losing the lock (see release.Lock) means another deploy may take over: stop at
 	// once, without restoring (writes are refused anyway); the next holder recovers.
 	defer func() { err = lockLost(s.Release, err) }()
@@ -161,7 +162,7 @@ func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 	if len(pruned) > 0 || len(unpruned) > 0 {
 		d.checkpoint(ctx, rev, func(p *release.Progress) { p.Pruned = true }, ev)
 	}
-	if err := d.markDeployed(ctx, &s.RunOptions, rev, last, ev); err != nil {
+	if err := d.markDeployed(ctx, &s.RunOptions, rev, revs, ev); err != nil {
 		return nil, err
 	}
 	return &Result{

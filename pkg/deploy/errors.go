@@ -55,10 +55,14 @@ func (e *FailedError) Unwrap() error { return e.Cause }
 // stoppedBeforeChange reports err, met before the deploy changed anything, as what it
 // is: when ctx was cancelled (a signal), the deploy was interrupted, not given bad input,
 // and the cluster is still at its last deployed revision (a restored *FailedError with
-// Revision 0); otherwise err itself.
+// Revision 0); when ctx ended because the lock was lost, that cause (the run stops as
+// lock lost, wherever the loss found it); otherwise err itself.
 func stoppedBeforeChange(ctx context.Context, rel string, err error) error {
 	if ctx.Err() == nil || errors.Is(err, release.ErrLocked) {
 		return err
+	}
+	if cause := context.Cause(ctx); errors.Is(cause, release.ErrLockLost) {
+		return cause
 	}
 	return &FailedError{Release: rel, Reason: interruption(ctx, "preparing the deploy"), Restored: true}
 }

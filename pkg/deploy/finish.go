@@ -56,9 +56,10 @@ func leftovers(ctx context.Context, cfg *Config, revs []*release.Revision, last 
 	return plan.Leftovers(shells, existing, ownerOf(revs[0])), nil
 }
 
-// markDeployed records rev as deployed and the previous deployed revision as
-// superseded, then trims history; a failed trim is a Warning event.
-func (d *Deploy) markDeployed(ctx context.Context, opts *RunOptions, rev, last *release.Revision, ev *emitter) error {
+// markDeployed records rev as deployed and every other revision of revs still recorded
+// as deployed as superseded: the previous one, and an older one whose own supersede
+// write failed; then it trims history; a failed trim is a Warning event.
+func (d *Deploy) markDeployed(ctx context.Context, opts *RunOptions, rev *release.Revision, revs []*release.Revision, ev *emitter) error {
 	rctx, cancel := detached(ctx, recordTimeout)
 	defer cancel()
 	now := d.cfg.now()
@@ -71,11 +72,16 @@ func (d *Deploy) markDeployed(ctx context.Context, opts *RunOptions, rev, last *
 			"(its progress says ready) and goes on; `shipsafe status %s` shows it meanwhile",
 			rev.Number, rev.Release, err, rev.Release, rev.Release)
 	}
-	if last != nil {
-		if err := last.Transition(release.StatusSuperseded, now); err == nil {
-			if err := d.cfg.Store.Update(rctx, last); err != nil {
-				return fmt.Errorf("record revision %d of %q as superseded: %w", last.Number, last.Release, err)
-			}
+	for _, old := range revs {
+		if old == nil || old.Number == rev.Number || old.Status != release.StatusDeployed {
+			continue
+		}
+		if err := old.Transition(release.StatusSuperseded, now); err != nil {
+			continue
+		}
+		if err := d.cfg.Store.Update(rctx, old); err != nil {
+			return fmt.Errorf("record revision %d of %q as superseded: %w; revision %d is deployed, "+
+				"and the next deploy of %s records %d as superseded", old.Number, old.Release, err, rev.Number, rev.Release, old.Number)
 		}
 	}
 	if opts.HistoryMax > 0 {

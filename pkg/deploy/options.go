@@ -47,6 +47,9 @@ type RunOptions struct {
 	// recovering is set while an interrupted revision is undone: data-bearing objects
 	// it created (PersistentVolumeClaims) are left in place.
 	recovering bool
+	// lock is the run's release lock, once held: a rollback stops at once when it is
+	// lost, and records nothing (the next holder recovers).
+	lock Lock
 }
 
 func (o *RunOptions) setDefaults() {

@@ -64,13 +64,15 @@ func (r *records) get(ctx context.Context, sum *release.Summary) (*release.Revis
 }
 
 // needed returns, read whole, the revisions of sums a deploy that finds none pending
-// works from: the last deployed one and the failed ones newer than it (every failed one
-// when none is deployed), whose leftovers it prunes (plan.LeftBehind).
+// works from: the last deployed one, the failed ones newer than it (every failed one
+// when none is deployed), whose leftovers it prunes (plan.LeftBehind), and any older one
+// still recorded deployed (its supersede write failed), which the deploy supersedes.
 func (r *records) needed(ctx context.Context, sums []*release.Summary) ([]*release.Revision, error) {
 	last := release.LastDeployedSummary(sums)
 	var out []*release.Revision
 	for _, s := range sums {
-		if s != last && (s.Status != release.StatusFailed || last != nil && s.Number < last.Number) {
+		failedSince := s.Status == release.StatusFailed && (last == nil || s.Number > last.Number)
+		if s != last && !failedSince && s.Status != release.StatusDeployed {
 			continue
 		}
 		rev, err := r.get(ctx, s)

@@ -29,6 +29,9 @@ func (d *Deploy) fail(ctx context.Context, opts *RunOptions, rev, last *release.
 	status := release.StatusFailed
 	if !opts.NoRollback {
 		restored, err := d.restore(ctx, opts, rev, last, ev)
+		if cause := lockLostDuring(opts); cause != nil {
+			return cause // as above: the rollback stopped at the loss
+		}
 		ferr.Restored, ferr.Cause = restored, err
 		if restored && last != nil {
 			ferr.RolledBackTo, rev.RolledBackTo = last.Number, last.Number
@@ -44,25 +47,43 @@ func (d *Deploy) fail(ctx context.Context, opts *RunOptions, rev, last *release.
 	return ferr
 }
 
+// lockLostDuring returns why the run's lock was lost, or nil while it is held.
+func lockLostDuring(opts *RunOptions) error {
+	if opts.lock == nil {
+		return nil
+	}
+	select {
+	case <-opts.lock.Lost():
+		return lostCause(opts.lock)
+	default:
+		return nil
+	}
+}
+
 // restore brings the cluster back to the last deployed revision: it re-applies that
 // revision's objects, deletes what only rev created, and waits for readiness. With no
 // last deployed revision (a failed first install) it deletes everything rev created.
 // It runs under context.WithoutCancel with opts.RollbackTimeout, and stops waiting when
-// opts.Stop closes. It reports whether the cluster is consistent again.
+// opts.Stop closes or the run's lock is lost. It reports whether the cluster is
+// consistent again.
 func (d *Deploy) restore(ctx context.Context, opts *RunOptions, rev, last *release.Revision, ev *emitter) (bool, error) {
 	tctx, cancelTimeout := detached(ctx, opts.RollbackTimeout)
 	defer cancelTimeout()
 	rctx, stop := context.WithCancelCause(tctx)
 	defer stop(nil)
-	if opts.Stop != nil {
-		go func() {
-			select {
-			case <-opts.Stop:
-				stop(errSecondSignal)
-			case <-rctx.Done():
-			}
-		}()
+	var lost <-chan struct{}
+	if opts.lock != nil {
+		lost = opts.lock.Lost()
 	}
+	go func() {
+		select {
+		case <-opts.Stop:
+			stop(errSecondSignal)
+		case <-lost:
+			stop(lostCause(opts.lock))
+		case <-rctx.Done():
+		}
+	}()
 	var (
 		keep    map[manifest.Key]*unstructured.Unstructured
 		applied []*unstructured.Unstructured
