@@ -19,6 +19,8 @@ type proc struct {
 	t    *testing.T
 	args []string
 	cmd  *exec.Cmd
+	// group: the process leads its own process group (startInShell).
+	group bool
 
 	mu      sync.Mutex
 	lines   []string
@@ -35,11 +37,28 @@ type proc struct {
 // for it. The process is killed when the test ends if it is still running.
 func (e *env) start(t *testing.T, args ...string) *proc {
 	t.Helper()
+	return e.startCmd(t, exec.Command(e.binary, append([]string{"--kubeconfig", e.kubeconfig}, args...)...), args, false)
+}
+
+// startInShell runs shipsafe with args as the command of `bash -c script`, where "$0"
+// and "$@" are shipsafe and its arguments, in a process group of its own, as a CI runner
+// runs a step's script: signals go to the shell (p.signal) or to the group
+// (p.killGroup). With script `exec "$0" "$@"` the shell becomes shipsafe.
+func (e *env) startInShell(t *testing.T, script string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command("bash", append([]string{"--noprofile", "--norc", "-c", script, e.binary, "--kubeconfig", e.kubeconfig}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return e.startCmd(t, cmd, args, true)
+}
+
+// startCmd starts cmd, whose stdout is read line by line; group says it leads its own
+// process group, which is then killed whole when the test ends or a wait times out.
+func (e *env) startCmd(t *testing.T, cmd *exec.Cmd, args []string, group bool) *proc {
+	t.Helper()
 	if _, err := os.Stat(e.binary); err != nil {
 		t.Fatalf("shipsafe binary missing at %s: run `make build`: %v", e.binary, err)
 	}
-	p := &proc{t: t, args: args, changed: make(chan struct{}), done: make(chan struct{})}
-	p.cmd = exec.Command(e.binary, append([]string{"--kubeconfig", e.kubeconfig}, args...)...)
+	p := &proc{t: t, args: args, cmd: cmd, group: group, changed: make(chan struct{}), done: make(chan struct{})}
 	p.cmd.Env = append(os.Environ(), "CI=true")
 	p.cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
 	out, err := p.cmd.StdoutPipe()
@@ -54,11 +73,41 @@ func (e *env) start(t *testing.T, args ...string) *proc {
 		select {
 		case <-p.done:
 		default:
-			_ = p.cmd.Process.Kill()
+			p.kill()
 			<-p.done
 		}
 	})
 	return p
+}
+
+// kill kills the process, or its whole group when it leads one.
+func (p *proc) kill() {
+	if p.group {
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		return
+	}
+	_ = p.cmd.Process.Kill()
+}
+
+// killGroup sends SIGKILL to the process group the process leads, as a CI runner
+// cancels a job (GitLab's shell executor; GitHub's last step).
+func (p *proc) killGroup() {
+	p.t.Helper()
+	if !p.group {
+		p.t.Fatal("killGroup: the process does not lead a process group (use startInShell)")
+	}
+	p.t.Logf("sending SIGKILL to process group %d", p.pid())
+	_ = syscall.Kill(-p.pid(), syscall.SIGKILL)
+}
+
+// exitedWithin reports whether the process (and whatever holds its stdout) ends within d.
+func (p *proc) exitedWithin(d time.Duration) bool {
+	select {
+	case <-p.done:
+		return true
+	case <-time.After(d):
+		return false
+	}
 }
 
 func (p *proc) read(out io.Reader) {
@@ -139,7 +188,7 @@ func (p *proc) wait(timeout time.Duration) result {
 	select {
 	case <-p.done:
 	case <-time.After(timeout):
-		_ = p.cmd.Process.Kill()
+		p.kill()
 		<-p.done
 		p.t.Fatalf("shipsafe %v still running after %s; killed it:\n%s", p.args, timeout, p.output())
 	}
