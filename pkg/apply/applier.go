@@ -79,9 +79,15 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 			continue
 		}
 		if !opts.DryRun {
-			// A CRD or namespace applied in this group may add kinds the next group uses.
-			if r, ok := a.mapper.(meta.ResettableRESTMapper); ok && hasCRD(group) {
-				r.Reset()
+			// A CRD applied in this group may add kinds the next group uses: wait until
+			// the API server serves them, then read discovery again.
+			if hasCRD(group) {
+				if err := a.waitEstablished(ctx, out); err != nil {
+					return applied, err
+				}
+				if r, ok := a.mapper.(meta.ResettableRESTMapper); ok {
+					r.Reset()
+				}
 			}
 		}
 	}
