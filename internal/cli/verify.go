@@ -72,13 +72,16 @@ func (l *loaded) testsAsChecks(rel string) error {
 // verifyFlags say where verification checks find Prometheus, and (deploy only) whether
 // a chart's test hooks run as checks.
 type verifyFlags struct {
-	prometheusURL string
-	chartTests    bool
+	prometheusURL     string
+	prometheusService string
+	chartTests        bool
 }
 
 func (f *verifyFlags) bind(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.prometheusURL, "prometheus-url", "",
 		"Prometheus for the release's prometheus checks (overrides the Verification's spec.prometheus.url)")
+	cmd.Flags().StringVar(&f.prometheusService, "prometheus-service", "",
+		"[NAMESPACE/]NAME[:PORT]: a Service serving Prometheus, queried through the API server's proxy (overrides spec.prometheus.service; --prometheus-url wins over both)")
 }
 
 // validate checks the flag and that a spec's prometheus checks have a Prometheus.
@@ -89,7 +92,12 @@ func (f *verifyFlags) validate(spec *unstructured.Unstructured) error {
 			return &usageError{fmt.Errorf("--prometheus-url %q: want http(s)://HOST[:PORT][/PATH]", f.prometheusURL)}
 		}
 	}
-	if spec == nil || f.prometheusURL != "" {
+	if f.prometheusService != "" {
+		if _, err := verify.ParseServiceRef(f.prometheusService); err != nil {
+			return &usageError{fmt.Errorf("--prometheus-service %w", err)}
+		}
+	}
+	if spec == nil || f.prometheusURL != "" || f.prometheusService != "" {
 		return nil
 	}
 	s, err := verify.Parse(spec)
@@ -97,14 +105,19 @@ func (f *verifyFlags) validate(spec *unstructured.Unstructured) error {
 		return &deploy.InputError{Err: err}
 	}
 	if verify.NeedsPrometheus(s) {
-		return &usageError{fmt.Errorf("%s %q has prometheus checks but names no Prometheus: pass --prometheus-url or set spec.prometheus.url", verify.Kind, s.Name)}
+		return &usageError{fmt.Errorf("%s %q has prometheus checks but names no Prometheus: pass --prometheus-url or --prometheus-service, or set spec.prometheus.url or spec.prometheus.service", verify.Kind, s.Name)}
 	}
 	return nil
 }
 
 // runner returns the verifier for env's cluster.
 func (f *verifyFlags) runner(env *actionEnv) *verify.Runner {
-	return &verify.Runner{Typed: env.clients.Typed, PrometheusURL: f.prometheusURL, Clock: env.cfg.Clock.Now}
+	r := &verify.Runner{Typed: env.clients.Typed, Config: env.clients.Config, PrometheusURL: f.prometheusURL, Clock: env.cfg.Clock.Now}
+	if f.prometheusService != "" {
+		ref, _ := verify.ParseServiceRef(f.prometheusService) // checked by validate
+		r.PrometheusService = &ref
+	}
+	return r
 }
 
 func (a *app) verifyCommand() *cobra.Command {

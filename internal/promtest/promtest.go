@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -38,8 +39,10 @@ const ScrapeInterval = 2 * time.Second
 
 // Server is one running Prometheus.
 type Server struct {
-	// URL is its address, http://127.0.0.1:PORT.
+	// URL is its address, http://HOST:PORT.
 	URL string
+	// Port is the port it listens on.
+	Port int
 
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -80,9 +83,16 @@ func binary(t testing.TB) string {
 	return path
 }
 
-// Start runs Prometheus scraping namespace's annotated pods in the cluster of cs, waits
-// until it is ready, and stops it when the test ends.
+// Start runs Prometheus on 127.0.0.1 scraping namespace's annotated pods in the cluster
+// of cs, waits until it is ready, and stops it when the test ends.
 func Start(t testing.TB, cs kubernetes.Interface, namespace string) *Server {
+	t.Helper()
+	return StartOn(t, cs, namespace, "127.0.0.1")
+}
+
+// StartOn is Start listening on host, an address of this machine (the node IP, for a
+// Service in the cluster to reach it).
+func StartOn(t testing.TB, cs kubernetes.Interface, namespace, host string) *Server {
 	t.Helper()
 	bin := binary(t)
 	// Config and data live under a directory named by Marker, so that the cluster
@@ -91,7 +101,7 @@ func Start(t testing.TB, cs kubernetes.Interface, namespace string) *Server {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	port, err := freePort()
+	port, err := freePort(host)
 	if err != nil {
 		t.Fatalf("find a free port for Prometheus: %v", err)
 	}
@@ -103,7 +113,7 @@ func Start(t testing.TB, cs kubernetes.Interface, namespace string) *Server {
 	if err := os.WriteFile(cfgPath, []byte(config(targets)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{}), log: filepath.Join(dir, "prometheus.log")}
+	s := &Server{URL: fmt.Sprintf("http://%s", net.JoinHostPort(host, strconv.Itoa(port))), Port: port, done: make(chan struct{}), log: filepath.Join(dir, "prometheus.log")}
 	logf, err := os.Create(s.log)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +121,7 @@ func Start(t testing.TB, cs kubernetes.Interface, namespace string) *Server {
 	s.cmd = exec.Command(bin,
 		"--config.file="+cfgPath,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port),
+		"--web.listen-address="+net.JoinHostPort(host, strconv.Itoa(port)),
 		"--storage.tsdb.retention.time=1h",
 		"--log.level=warn",
 	)
@@ -228,9 +238,9 @@ func keepTargets(ctx context.Context, cs kubernetes.Interface, namespace, path s
 	}
 }
 
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// freePort asks the kernel for a free port on host.
+func freePort(host string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		return 0, err
 	}

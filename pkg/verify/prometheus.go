@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/http"
 	"regexp"
 	"sort"
 	"time"
@@ -25,12 +26,14 @@ type promProber struct {
 	baselineNote string
 }
 
-func newPromProber(name string, c *PrometheusCheck, url string, now func() time.Time) (*promProber, error) {
-	client, err := api.NewClient(api.Config{Address: url})
+// newPromProber queries the Prometheus API at address (over rt, nil: the default
+// transport); where names it in messages.
+func newPromProber(name string, c *PrometheusCheck, address, where string, rt http.RoundTripper, now func() time.Time) (*promProber, error) {
+	client, err := api.NewClient(api.Config{Address: address, RoundTripper: rt})
 	if err != nil {
-		return nil, fmt.Errorf("prometheus %q: %w", url, err)
+		return nil, fmt.Errorf("prometheus %s: %w", where, err)
 	}
-	return &promProber{name: name, check: c, url: url, api: promv1.NewAPI(client), now: now}, nil
+	return &promProber{name: name, check: c, url: where, api: promv1.NewAPI(client), now: now}, nil
 }
 
 func (p *promProber) query() string { return p.check.Query }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 )
 
 // Runner runs a Spec's checks against a cluster and Prometheus.
@@ -17,7 +18,12 @@ type Runner struct {
 	// PrometheusURL, when set, is the Prometheus of every prometheus check (the
 	// --prometheus-url flag); otherwise a check's url, then the spec's, is used.
 	PrometheusURL string
-	Clock         func() time.Time
+	// PrometheusService, when set and no URL is, is the Service of every prometheus
+	// check (the --prometheus-service flag); otherwise the spec's is used.
+	PrometheusService *ServiceRef
+	// Config is the cluster connection a Prometheus Service is reached through.
+	Config *rest.Config
+	Clock  func() time.Time
 }
 
 // Request is one verification: a Spec for a revision of a release.
@@ -197,10 +203,21 @@ func (r *Runner) proberFor(req Request, c Check) (prober, error) {
 		if url == "" {
 			url = req.Spec.PrometheusURL
 		}
-		if url == "" {
-			return nil, errors.New("no Prometheus to query: pass --prometheus-url or set spec.prometheus.url")
+		if url != "" {
+			return newPromProber(c.Name, c.Prometheus, url, url, nil, r.now)
 		}
-		return newPromProber(c.Name, c.Prometheus, url, r.now)
+		svc := r.PrometheusService
+		if svc == nil {
+			svc = req.Spec.PrometheusService
+		}
+		if svc == nil {
+			return nil, errors.New("no Prometheus to query: pass --prometheus-url or --prometheus-service, or set spec.prometheus.url or spec.prometheus.service")
+		}
+		addr, rt, err := proxyAddress(r.Config, *svc, req.Namespace)
+		if err != nil {
+			return nil, err
+		}
+		return newPromProber(c.Name, c.Prometheus, addr, "service "+svc.String()+" through the API server's proxy", rt, r.now)
 	case c.Job != nil:
 		return &jobProber{name: c.Name, check: c.Job, release: req.Release, namespace: req.Namespace,
 			revision: req.Revision, typed: r.Typed, now: r.now}, nil
@@ -209,10 +226,11 @@ func (r *Runner) proberFor(req Request, c Check) (prober, error) {
 }
 
 // NeedsPrometheus reports whether spec has a prometheus check with no URL of its own or
-// of the spec, so that the caller must supply one (--prometheus-url).
+// or Service of the spec, so that the caller must supply one (--prometheus-url or
+// --prometheus-service).
 func NeedsPrometheus(spec *Spec) bool {
 	for _, c := range spec.Checks {
-		if c.Prometheus != nil && c.Prometheus.URL == "" && spec.PrometheusURL == "" {
+		if c.Prometheus != nil && c.Prometheus.URL == "" && spec.PrometheusURL == "" && spec.PrometheusService == nil {
 			return true
 		}
 	}

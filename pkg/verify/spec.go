@@ -52,6 +52,9 @@ type Spec struct {
 	// PrometheusURL is spec.prometheus.url, the default Prometheus of its checks; a
 	// --prometheus-url flag overrides it.
 	PrometheusURL string
+	// PrometheusService is spec.prometheus.service: a Service in the cluster serving
+	// Prometheus, reached through the API server's proxy when no URL is given.
+	PrometheusService *ServiceRef
 }
 
 // Check is one named check; exactly one of HTTP, Prometheus and Job is set.
@@ -137,9 +140,16 @@ type rawSpec struct {
 	Interval     string `json:"interval,omitempty"`
 	InitialDelay string `json:"initialDelay,omitempty"`
 	Prometheus   *struct {
-		URL string `json:"url"`
+		URL     string      `json:"url,omitempty"`
+		Service *rawService `json:"service,omitempty"`
 	} `json:"prometheus,omitempty"`
 	Checks []rawCheck `json:"checks"`
+}
+
+type rawService struct {
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+	Port      any    `json:"port,omitempty"`
 }
 
 type rawCheck struct {
@@ -226,6 +236,13 @@ func (r *rawSpec) convert() (*Spec, []error) {
 	}
 	if r.Prometheus != nil {
 		s.PrometheusURL = r.Prometheus.URL
+		if rs := r.Prometheus.Service; rs != nil {
+			ref, err := rs.convert("spec.prometheus.service")
+			if err != nil {
+				errs = append(errs, err)
+			}
+			s.PrometheusService = &ref
+		}
 	}
 	if len(r.Checks) == 0 {
 		errs = append(errs, errors.New("spec.checks: none; give at least one http, prometheus or job check"))
@@ -241,6 +258,26 @@ func (r *rawSpec) convert() (*Spec, []error) {
 		s.Checks = append(s.Checks, c)
 	}
 	return s, errs
+}
+
+func (r *rawService) convert(at string) (ServiceRef, error) {
+	ref := ServiceRef{Namespace: r.Namespace, Name: r.Name}
+	switch p := r.Port.(type) {
+	case nil:
+	case string:
+		ref.Port = p
+	case float64:
+		if p != float64(int(p)) || p < 1 || p > 65535 {
+			return ref, fmt.Errorf("%s.port: %v: want a port number or name", at, p)
+		}
+		ref.Port = fmt.Sprint(int(p))
+	default:
+		return ref, fmt.Errorf("%s.port: %v: want a port number or name", at, p)
+	}
+	if r.Name == "" {
+		return ref, fmt.Errorf("%s.name: missing; name the Service that serves Prometheus", at)
+	}
+	return ref, nil
 }
 
 func (r *rawCheck) convert(at string) (Check, []error) {

@@ -106,6 +106,23 @@ spec:
 	}
 }
 
+func TestParsePrometheusService(t *testing.T) {
+	t.Parallel()
+	s, err := Parse(specObject(t, `apiVersion: shipsafe.io/v1alpha1
+kind: Verification
+metadata: {name: v}
+spec: {for: 1m, prometheus: {service: {namespace: mon, name: prometheus, port: 9090}}, checks: [{name: a, prometheus: {query: up, condition: "> 0"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (ServiceRef{Namespace: "mon", Name: "prometheus", Port: "9090"}); s.PrometheusService == nil || *s.PrometheusService != want {
+		t.Errorf("PrometheusService = %+v, want %+v", s.PrometheusService, want)
+	}
+	if NeedsPrometheus(s) {
+		t.Error("NeedsPrometheus: the spec's Service is a Prometheus")
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	t.Parallel()
 	for name, tc := range map[string]struct{ doc, want string }{
@@ -157,6 +174,10 @@ spec: {for: 1m, checks: [{name: a, http: {service: s, path: healthz}}]}`, "start
 kind: Verification
 metadata: {name: v}
 spec: {for: 1m, checks: [{name: a, job: {spec: {template: {spec: {}}}}}]}`, "a Job needs a container"},
+		"prometheus service without name": {`apiVersion: shipsafe.io/v1alpha1
+kind: Verification
+metadata: {name: v}
+spec: {for: 1m, prometheus: {service: {port: 9090}}, checks: [{name: a, prometheus: {query: up, condition: "> 0"}}]}`, "spec.prometheus.service.name: missing"},
 		"bad name": {`apiVersion: shipsafe.io/v1alpha1
 kind: Verification
 metadata: {name: v}
