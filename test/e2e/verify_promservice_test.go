@@ -86,7 +86,7 @@ func exposePrometheus(t *testing.T, ctx context.Context, cs kubernetes.Interface
 		ObjectMeta: metav1.ObjectMeta{Name: "prometheus-host", Labels: labels},
 		Spec: corev1.PodSpec{
 			HostNetwork: true,
-			Containers: []corev1.Container{{Name: "pause", Image: "local.test/pause:3.10", ImagePullPolicy: corev1.PullNever}},
+			Containers:  []corev1.Container{{Name: "pause", Image: "local.test/pause:3.10", ImagePullPolicy: corev1.PullNever}},
 		},
 	}
 	_, err := cs.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
