@@ -59,7 +59,9 @@ type Options struct {
 }
 
 // Apply applies objs group by group (manifest.Groups: CRDs and namespaces first,
-// workloads after their config), each group in parallel. It stops at the first group with
+// workloads after their config), each group in parallel. After a group with CRDs it
+// waits until the API server serves their kinds (awaitCRDs), so that a later group may
+// hold their custom resources. It stops at the first group with
 // an error and returns every error of that group joined; a dry run, which persists
 // nothing a later group could depend on, validates every group and returns all their
 // errors. It returns the live objects the server answered with, in the order applied.
@@ -70,6 +72,10 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 	)
 	for _, group := range manifest.Groups(objs) {
 		out, err := a.applyGroup(ctx, group, opts)
+		if err == nil && !opts.DryRun && hasCRD(group) {
+			// The next groups may hold custom resources of these CRDs.
+			out, err = a.awaitCRDs(ctx, out, opts)
+		}
 		applied = append(applied, out...)
 		if err != nil {
 			if !opts.DryRun || ctx.Err() != nil {
@@ -77,18 +83,6 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 			}
 			errs = append(errs, err)
 			continue
-		}
-		if !opts.DryRun {
-			// A CRD applied in this group may add kinds the next group uses: wait until
-			// the API server serves them, then read discovery again.
-			if hasCRD(group) {
-				if err := a.waitEstablished(ctx, out); err != nil {
-					return applied, err
-				}
-				if r, ok := a.mapper.(meta.ResettableRESTMapper); ok {
-					r.Reset()
-				}
-			}
 		}
 	}
 	return applied, errors.Join(errs...)
@@ -193,7 +187,7 @@ func (a *Applier) resource(gvk schema.GroupVersionKind, namespace string) (dynam
 
 func hasCRD(objs []*unstructured.Unstructured) bool {
 	for _, o := range objs {
-		if o.GetKind() == "CustomResourceDefinition" {
+		if isCRD(o) {
 			return true
 		}
 	}

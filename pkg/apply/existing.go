@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -23,7 +24,8 @@ import (
 // manifest.Key. It lists each kind once per namespace (metadata only) instead of getting
 // objects one by one, so a release of a thousand ConfigMaps costs one request; the lists
 // run in parallel (fanout.Each) and every failed one is reported. Kinds the
-// cluster does not serve yet (a CRD in the same release) have no existing objects; an
+// cluster does not serve (yet: a CRD in the same release; or no more: a CRD deleted since
+// discovery was read) have no existing objects; an
 // object of a kind served in another version than its own is looked up in that one.
 func (a *Applier) Existing(ctx context.Context, objs []*unstructured.Unstructured) (map[manifest.Key]*metav1.ObjectMeta, error) {
 	type scope struct {
@@ -57,6 +59,9 @@ func (a *Applier) Existing(ctx context.Context, objs []*unstructured.Unstructure
 	)
 	err := fanout.Each(ctx, a.parallelism, scopes, func(ctx context.Context, _ int, s scope) error {
 		list, err := a.metadata.Resource(s.gvr).Namespace(s.namespace).List(ctx, metav1.ListOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil // the kind is no longer served (its CRD was just deleted): none exist
+		}
 		if err != nil {
 			return fmt.Errorf("list %s in %q: %w", s.gvr.Resource, s.namespace, err)
 		}
