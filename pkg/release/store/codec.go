@@ -68,16 +68,21 @@ func decode(body []byte) (*release.Revision, error) {
 	if len(body) > MaxRecordSize {
 		return nil, fmt.Errorf("decode release record: the body is %d bytes, over the limit of %d", len(body), MaxRecordSize)
 	}
+	// Measure first, in constant memory, so a bomb costs time, not memory.
+	size, err := decodedSize(body)
+	if err != nil {
+		return nil, fmt.Errorf("decode release record: %w", err)
+	}
+	if size > MaxDecodedSize {
+		return nil, fmt.Errorf("decode release record: it decompresses to more than %d bytes, the most a record may hold", MaxDecodedSize)
+	}
 	zr, err := gzip.NewReader(bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("decode release record: %w", err)
 	}
-	raw, err := io.ReadAll(io.LimitReader(zr, MaxDecodedSize+1))
-	if err != nil {
+	raw := make([]byte, size)
+	if _, err := io.ReadFull(zr, raw); err != nil {
 		return nil, fmt.Errorf("decode release record: %w", err)
-	}
-	if len(raw) > MaxDecodedSize {
-		return nil, fmt.Errorf("decode release record: it decompresses to more than %d bytes, the most a record may hold", MaxDecodedSize)
 	}
 	rev := &release.Revision{}
 	w := wire{revisionFields: (*revisionFields)(rev)}
@@ -93,4 +98,14 @@ func decode(body []byte) (*release.Revision, error) {
 		rev.Objects = append(rev.Objects, &unstructured.Unstructured{Object: m})
 	}
 	return rev, nil
+}
+
+// decodedSize returns how many bytes the gzip'd body decompresses to, reading at most
+// MaxDecodedSize+1 of them into a small buffer.
+func decodedSize(body []byte) (int64, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	return io.Copy(io.Discard, io.LimitReader(zr, MaxDecodedSize+1))
 }
