@@ -29,14 +29,15 @@ func main() {
 	os.Exit(run())
 }
 
-// run cancels the context on the first SIGINT/SIGTERM (a deploy then rolls back under its
-// own timeout) and closes stop when that same signal comes again (see cancellation).
+// run cancels the context on the first SIGINT, SIGTERM or SIGHUP (a closed terminal or a
+// CI template forwarding it; a deploy then rolls back under its own timeout) and closes
+// stop when that same signal comes again (see cancellation).
 func run() int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stop := make(chan struct{})
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	go cancellation(sigs, cancel, stop, os.Stderr)
 	return cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, stop)
