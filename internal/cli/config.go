@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/utils/clock"
 
+	"github.com/shipsafe/shipsafe/pkg/access"
 	"github.com/shipsafe/shipsafe/pkg/apply"
 	"github.com/shipsafe/shipsafe/pkg/deploy"
 	"github.com/shipsafe/shipsafe/pkg/health"
@@ -55,6 +56,7 @@ func (a *app) actionConfig(tf trackFlags) (*actionEnv, error) {
 			},
 		}),
 		Locker: &deploy.LeaseLocker{Client: clients.LockClient(), Holder: holder, Fence: clients.Fence},
+		Access: access.Reviewer{Client: clients.Typed.AuthorizationV1()},
 		Holder: holder,
 		Clock:  clock.RealClock{},
 	}

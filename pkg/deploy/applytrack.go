@@ -95,7 +95,10 @@ func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstruc
 	onApplied()
 	ev.step(fmt.Sprintf("waiting for %d objects to be ready (timeout %s)", len(objs), s.Timeout))
 	res, err := d.cfg.Tracker.Run(wctx, asApplied(objs, applied), ev.track)
+	var forbidden *track.ForbiddenError
 	switch {
+	case errors.As(err, &forbidden):
+		return res, &failure{reason: err.Error()}
 	case err != nil:
 		return res, &failure{reason: interruption(wctx, notReady(res, err)), evidence: res.Evidence}
 	case res.Failed:

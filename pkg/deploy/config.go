@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/clock"
 
+	"github.com/shipsafe/shipsafe/pkg/access"
 	"github.com/shipsafe/shipsafe/pkg/apply"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 	"github.com/shipsafe/shipsafe/pkg/release/store"
@@ -59,7 +60,15 @@ type Tracker interface {
 
 var _ Tracker = (*track.Tracker)(nil)
 
-// Config holds what every action needs. Every field but Clock is required.
+// AccessReviewer tells which permissions the caller lacks; access.Reviewer implements it.
+type AccessReviewer interface {
+	Missing(ctx context.Context, perms []access.Permission) ([]access.Permission, error)
+}
+
+var _ AccessReviewer = access.Reviewer{}
+
+// Config holds what every action needs. Every field but Clock, Verifier and Access is
+// required.
 type Config struct {
 	// Mapper resolves kinds and their scope (kube.Clients.Mapper).
 	Mapper meta.RESTMapper
@@ -74,6 +83,9 @@ type Config struct {
 	// Verifier runs a revision's verification checks after it is ready: a
 	// *verify.Runner in production (nil: a revision with checks fails).
 	Verifier Verifier
+	// Access checks, before a deploy or rollback changes anything, that the caller has
+	// every permission it needs: an access.Reviewer in production (nil: not checked).
+	Access AccessReviewer
 	// Holder identifies this process in records (release.DefaultHolder()); the Locker
 	// names it in the lock.
 	Holder string

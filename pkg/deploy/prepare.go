@@ -22,6 +22,9 @@ func (d *Deploy) prepare(ctx context.Context, opts *spec) ([]*unstructured.Unstr
 	if err != nil {
 		return nil, err
 	}
+	if err := d.checkAccess(ctx, opts); err != nil {
+		return nil, err
+	}
 	existing, err := d.cfg.Cluster.Existing(ctx, objs)
 	if err != nil {
 		return nil, &InputError{Err: fmt.Errorf("read the cluster: %w; check the cluster is reachable and you may list these kinds", err)}

@@ -91,8 +91,10 @@ func New(cfg Config) *Tracker {
 //     wrapping ctx.Err() that names the objects not ready.
 //
 // Any other error means tracking could not start (a kind unknown to the API server, a
-// namespaced object with no namespace). A watch closed by the API server, or the API
-// server restarting, is resumed and never reported as a failure.
+// namespaced object with no namespace) or cannot go on: a list or watch the API server
+// forbids ends Run at once with a *ForbiddenError, since waiting would not help. A watch
+// closed by the API server, or the API server restarting, is resumed and never reported
+// as a failure.
 //
 // emit receives the event stream (see EventType); it is called from the goroutine that
 // called Run, never concurrently, and must not block for long. It may be nil.
@@ -108,6 +110,7 @@ func (t *Tracker) Run(ctx context.Context, objs []*unstructured.Unstructured, em
 		emit:    emit,
 		start:   t.cfg.Clock.Now(),
 		wake:    make(chan struct{}, 1),
+		denied:  make(chan error, 1),
 		watches: map[string]*nsWatch{},
 		seen:    map[string]bool{},
 	}
@@ -119,8 +122,8 @@ func (t *Tracker) Run(ctx context.Context, objs []*unstructured.Unstructured, em
 	return r.loop(ctx)
 }
 
-// run is the state of one Run call; only its loop goroutine touches it, except wake and
-// synced, which informer callbacks use.
+// run is the state of one Run call; only its loop goroutine touches it, except wake,
+// denied and synced, which informer callbacks use.
 type run struct {
 	cfg     Config
 	emit    func(Event)
@@ -128,6 +131,7 @@ type run struct {
 	targets []*target
 	watches map[string]*nsWatch // by namespace
 	wake    chan struct{}
+	denied  chan error // the first *ForbiddenError of an informer
 	synced  atomic.Bool
 	seen    map[string]bool // Warning events already emitted, by dedupe key
 	owners  owners          // who each pod, ReplicaSet and tracked object belongs to
@@ -182,6 +186,8 @@ func (r *run) loop(ctx context.Context) (Result, error) {
 		select {
 		case <-ctx.Done():
 			return r.interrupted(ctx.Err())
+		case err := <-r.denied:
+			return r.stopped(err)
 		case <-r.wake:
 		case <-timerC:
 		}
@@ -258,6 +264,13 @@ func (r *run) success() (Result, error) {
 	res := Result{Objects: r.results(), Duration: now.Sub(r.start)}
 	r.emitAt(now, Event{Type: Done, Message: fmt.Sprintf("all %d objects ready", len(r.targets))})
 	return res, nil
+}
+
+// stopped ends the run on an error that waiting would not cure.
+func (r *run) stopped(err error) (Result, error) {
+	now := r.cfg.Clock.Now()
+	r.emitAt(now, Event{Type: Done, Message: "stopped: " + err.Error()})
+	return Result{Objects: r.results(), Duration: now.Sub(r.start)}, err
 }
 
 func (r *run) interrupted(cause error) (Result, error) {

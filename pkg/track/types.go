@@ -1,6 +1,7 @@
 package track
 
 import (
+	"fmt"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -90,3 +91,17 @@ func (r Result) NotReady() []ObjectResult {
 	}
 	return out
 }
+
+// ForbiddenError means the API server refused a list or watch that tracking needs: the
+// caller lacks the permission, and waiting would not help.
+type ForbiddenError struct {
+	// Watch names what was watched: "events in NS", or a tracked object.
+	Watch string
+	Err   error
+}
+
+func (e *ForbiddenError) Error() string {
+	return fmt.Sprintf("track: cannot list and watch %s: %v; grant the verbs list and watch on it (`shipsafe rbac` prints the Role a release needs)", e.Watch, e.Err)
+}
+
+func (e *ForbiddenError) Unwrap() error { return e.Err }

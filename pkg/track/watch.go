@@ -4,10 +4,12 @@ import (
 	"context"
 	"sync"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
 	appslisters "k8s.io/client-go/listers/apps/v1"
@@ -45,6 +47,37 @@ func needsOf(group, kind string) needs {
 		return needs{pods: true, slices: true}
 	}
 	return needs{}
+}
+
+// Watches returns what tracking an object of kind group/kind lists and watches: nil for
+// a kind with nothing to wait for (Ready once applied, never watched); otherwise the
+// object's own resource (by name) and, for a namespaced object, these resources of its
+// namespace: Events, and the related kinds its health check reads (Pods, ReplicaSets,
+// EndpointSlices, ControllerRevisions). When Pods are among them, a failure's evidence
+// also reads container logs (pods/log). pkg/access derives the deploy's permissions from
+// it, so it must name every watch startWatches opens.
+func Watches(group, kind string, namespaced bool) (self bool, related []schema.GroupResource) {
+	if isStatic(group, kind) {
+		return false, nil
+	}
+	if !namespaced {
+		return true, nil
+	}
+	n := needsOf(group, kind)
+	related = append(related, schema.GroupResource{Resource: "events"})
+	if n.pods {
+		related = append(related, schema.GroupResource{Resource: "pods"})
+	}
+	if n.replicaSets {
+		related = append(related, schema.GroupResource{Group: "apps", Resource: "replicasets"})
+	}
+	if n.slices {
+		related = append(related, schema.GroupResource{Group: "discovery.k8s.io", Resource: "endpointslices"})
+	}
+	if n.revisions {
+		related = append(related, schema.GroupResource{Group: "apps", Resource: "controllerrevisions"})
+	}
+	return true, related
 }
 
 // startWatches starts one informer per tracked object (a watch on its name) and one
@@ -123,7 +156,8 @@ func (r *run) startWatches(ctx context.Context, wg *sync.WaitGroup) []informers.
 }
 
 // prepare makes an informer wake the loop on every change and log (not fail on) watch
-// errors, which the reflector retries by itself. It returns the informer's HasSynced.
+// errors, which the reflector retries by itself, except a forbidden list or watch, which
+// stops the run (ForbiddenError). It returns the informer's HasSynced.
 func (r *run) prepare(inf cache.SharedIndexInformer, what string) cache.InformerSynced {
 	poke := func(any) { r.poke() }
 	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -135,6 +169,13 @@ func (r *run) prepare(inf cache.SharedIndexInformer, what string) cache.Informer
 	}
 	// Both fail only on an informer already started, which cannot happen here.
 	_ = inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
+		if apierrors.IsForbidden(err) {
+			select {
+			case r.denied <- &ForbiddenError{Watch: what, Err: err}:
+			default:
+			}
+			return
+		}
 		r.cfg.Logger.Debug("watch interrupted; resuming", "watch", what, "error", err)
 	})
 	_ = inf.SetTransform(stripManagedFields)

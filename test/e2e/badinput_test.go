@@ -2,20 +2,17 @@ package e2e
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
-	"k8s.io/utils/ptr"
 
 	"github.com/shipsafe/shipsafe/internal/clustertest"
 )
@@ -144,7 +141,10 @@ func TestBadInput(t *testing.T) {
 				kc := e.serviceAccountKubeconfig(t, ctx, ns, "nobody", nil)
 				return []string{"--kubeconfig", kc, "deploy", "web", "-f", writeManifest(t, good)}
 			},
-			stderr: []string{"forbidden", "system:serviceaccount:NS:nobody", "cannot list", "configmaps"},
+			stderr: []string{"missing permissions", `cannot list configmaps in namespace "NS"`, `cannot patch configmaps in namespace "NS"`,
+				`cannot create secrets in namespace "NS"`, `cannot update leases.coordination.k8s.io in namespace "NS"`,
+				`Role rule in namespace "NS": {apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "patch", "delete"]}`,
+				"shipsafe rbac web"},
 		},
 		{
 			name: "read-only RBAC permission",
@@ -156,7 +156,8 @@ func TestBadInput(t *testing.T) {
 				}})
 				return []string{"--kubeconfig", kc, "deploy", "web", "-f", writeManifest(t, good)}
 			},
-			stderr: []string{"validate ConfigMap NS/web-config", "forbidden", "system:serviceaccount:NS:reader", "ask for RBAC permission"},
+			stderr: []string{"missing permissions", `cannot patch configmaps in namespace "NS"`, `cannot create secrets in namespace "NS"`,
+				`{apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create", "update", "delete"]}`},
 		},
 	}
 	for _, tc := range tests {
@@ -238,37 +239,8 @@ func TestAdoptTakesOverUnmanaged(t *testing.T) {
 // returns the path of a kubeconfig that authenticates as it with a short-lived token.
 func (e *env) serviceAccountKubeconfig(t *testing.T, ctx context.Context, ns, name string, rules []rbacv1.PolicyRule) string {
 	t.Helper()
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	if _, err := e.client.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create service account: %v", err)
-	}
-	if rules != nil {
-		role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}
-		if _, err := e.client.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
-			t.Fatalf("create role: %v", err)
-		}
-		binding := &rbacv1.RoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: name},
-			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: name},
-			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: ns}},
-		}
-		if _, err := e.client.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
-			t.Fatalf("create role binding: %v", err)
-		}
-	}
-	tok, err := e.client.CoreV1().ServiceAccounts(ns).CreateToken(ctx, name, &authenticationv1.TokenRequest{
-		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](600)},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatalf("request token: %v", err)
-	}
-	ca := e.config.CAData
-	if len(ca) == 0 && e.config.CAFile != "" {
-		if ca, err = os.ReadFile(e.config.CAFile); err != nil {
-			t.Fatalf("read cluster CA: %v", err)
-		}
-	}
-	return writeKubeconfig(t, &clientcmdapi.Cluster{Server: e.config.Host, CertificateAuthorityData: ca}, &clientcmdapi.AuthInfo{Token: tok.Status.Token})
+	sa := clustertest.ServiceAccount(t, ctx, e.config, ns, name, rules)
+	return writeKubeconfig(t, &clientcmdapi.Cluster{Server: sa.Host, CertificateAuthorityData: sa.CAData}, &clientcmdapi.AuthInfo{Token: sa.BearerToken})
 }
 
 // writeKubeconfig writes a one-context kubeconfig and returns its path.
