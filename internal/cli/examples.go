@@ -50,6 +50,10 @@ const (
   # offline, for a chosen Kubernetes version and API versions, as helm template
   shipsafe render web --chart ./chart --offline --kube-version 1.29.0 --api-versions monitoring.coreos.com/v1`
 
+	rbacExamples = `  # the Role a CI identity needs to deploy, roll back and uninstall the release
+  shipsafe -n shop rbac web -f k8s/ > web-role.yaml
+  shipsafe -n shop rbac web --chart ./chart --values prod.yaml`
+
 	getExamples = `  # what a revision recorded: values as given, objects (Secrets masked), hooks, notes
   shipsafe -n shop get values web
   shipsafe -n shop get manifest web --revision 3 --show-secrets

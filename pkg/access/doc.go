@@ -5,7 +5,7 @@
 //   - Required is pure: from the release namespace and the release's objects (resolved
 //     to their resources by Resolve) it returns every permission a deploy, upgrade,
 //     rollback and uninstall of that release uses: the release records (Secrets) and lock
-//     (a coordination.k8s.io Lease) in the release namespace; get, list, patch
+//     (a coordination.k8s.io Lease) in the release namespace; get, list, create, patch
 //     (server-side apply, also as a dry run) and delete on each applied kind, plus watch on
 //     each kind the tracker watches; list and watch on what tracking reads besides
 //     (Events, Pods, ReplicaSets, EndpointSlices, ControllerRevisions, as pkg/track

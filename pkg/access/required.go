@@ -34,9 +34,10 @@ var (
 	recordVerbs = []string{"get", "list", "create", "update", "delete"}
 	lockVerbs   = []string{"get", "create", "update", "delete"}
 	// objectVerbs serve every applied kind: get (re-read before a delete, hand-edit
-	// checks), list (what exists, one metadata LIST per kind and namespace), patch
-	// (server-side apply and its dry run), delete (prune, restore, uninstall).
-	objectVerbs = []string{"get", "list", "patch", "delete"}
+	// checks), list (what exists, one metadata LIST per kind and namespace), create and
+	// patch (server-side apply and its dry run: the API server authorizes an apply that
+	// creates the object as a create too), delete (prune, restore, uninstall).
+	objectVerbs = []string{"get", "list", "create", "patch", "delete"}
 	watchVerbs  = []string{"list", "watch"}
 )
 

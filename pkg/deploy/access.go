@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/shipsafe/shipsafe/pkg/access"
@@ -20,42 +21,47 @@ func (d *Deploy) checkAccess(ctx context.Context, s *spec) error {
 	if d.cfg.Access == nil {
 		return nil
 	}
-	objs, err := releaseObjects(d, s)
+	opts := s.DeployOptions
+	// A namespace that exists needs no creating, whatever the flag says.
+	opts.CreateNamespace = s.namespaceMissing && s.CreateNamespace
+	perms, err := Permissions(d.cfg.Mapper, opts)
 	if err != nil {
 		return err
 	}
-	perms := access.Required(access.Release{
-		Namespace:       s.Namespace,
-		Objects:         objs,
-		CreateNamespace: s.namespaceMissing && s.CreateNamespace && ownNamespace(s.Objects, s.Namespace) == nil,
-	})
 	missing, err := d.cfg.Access.Missing(ctx, perms)
 	if err != nil {
 		return &InputError{Err: fmt.Errorf("check permissions before any change: %w; check the cluster is reachable", err)}
 	}
 	if len(missing) > 0 {
-		return &InputError{Err: &access.MissingError{Release: s.Release, Missing: missing}}
+		return &InputError{Err: &access.MissingError{Release: opts.Release, Missing: missing}}
 	}
 	return nil
 }
 
-// releaseObjects resolves the objects and hooks of s, normalized, to their resources.
-func releaseObjects(d *Deploy, s *spec) ([]access.Object, error) {
-	all := make([]*unstructured.Unstructured, 0, len(s.Objects)+len(s.Hooks))
-	all = append(all, s.Objects...)
-	for _, h := range s.Hooks {
+// Permissions returns every permission that deploying opts (its objects and hooks in
+// opts.Namespace, with opts.CreateNamespace), rolling it back and uninstalling it need:
+// what the deploy checks before any change and what `shipsafe rbac` grants. mapper
+// resolves kinds, as for the deploy. Errors are InputErrors.
+func Permissions(mapper meta.RESTMapper, opts DeployOptions) ([]access.Permission, error) {
+	all := make([]*unstructured.Unstructured, 0, len(opts.Objects)+len(opts.Hooks))
+	all = append(all, opts.Objects...)
+	for _, h := range opts.Hooks {
 		// Test hooks are recorded, never created.
 		if h.Object != nil && slices.ContainsFunc(h.Events, func(e string) bool { return e != release.HookTest }) {
 			all = append(all, h.Object)
 		}
 	}
-	norm, err := plan.Normalize(d.cfg.Mapper, all, s.Release, s.Namespace)
+	norm, err := plan.Normalize(mapper, all, opts.Release, opts.Namespace)
 	if err != nil {
 		return nil, err
 	}
-	objs, err := access.Resolve(d.cfg.Mapper, norm)
+	objs, err := access.Resolve(mapper, norm)
 	if err != nil {
-		return nil, &InputError{Err: fmt.Errorf("check permissions: %w", err)}
+		return nil, &InputError{Err: fmt.Errorf("work out the permissions release %q needs: %w", opts.Release, err)}
 	}
-	return objs, nil
+	return access.Required(access.Release{
+		Namespace:       opts.Namespace,
+		Objects:         objs,
+		CreateNamespace: opts.CreateNamespace && ownNamespace(opts.Objects, opts.Namespace) == nil,
+	}), nil
 }

@@ -143,7 +143,7 @@ func TestBadInput(t *testing.T) {
 			},
 			stderr: []string{"missing permissions", `cannot list configmaps in namespace "NS"`, `cannot patch configmaps in namespace "NS"`,
 				`cannot create secrets in namespace "NS"`, `cannot update leases.coordination.k8s.io in namespace "NS"`,
-				`Role rule in namespace "NS": {apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "patch", "delete"]}`,
+				`Role rule in namespace "NS": {apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "create", "patch", "delete"]}`,
 				"shipsafe rbac web"},
 		},
 		{

@@ -2,13 +2,18 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/yaml"
 
 	"github.com/shipsafe/shipsafe/internal/clustertest"
+	"github.com/shipsafe/shipsafe/pkg/access"
 )
 
 // TestMissingEventsWatchIsNamed is the silent failure of issue 12: a ServiceAccount whose
@@ -67,4 +72,103 @@ func waitAllowed(t *testing.T, ctx context.Context, kubeconfig, ns, group, resou
 		t.Fatalf("load kubeconfig %s: %v", kubeconfig, err)
 	}
 	clustertest.WaitAllowed(t, ctx, cfg, ns, group, resource, verb)
+}
+
+// TestLeastPrivilegeFlow runs the whole life of a release (install, upgrade with a
+// prune, rollback, uninstall) as a ServiceAccount bound to exactly the Role that
+// `shipsafe rbac` prints for it. Then, for each rule of that Role, a ServiceAccount
+// holding every rule but that one is refused by deploy with exit 2, before anything
+// changes, naming each missing verb of the resource.
+func TestLeastPrivilegeFlow(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	img := e.image(t, "naive", "e2e")
+	ns := clustertest.Namespace(t, e.client)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	t.Cleanup(cancel) // the parallel subtests run after this function returns
+
+	app := func(version string) string {
+		return workload{Name: "web", Image: img, Version: version, Service: true}.yaml()
+	}
+	v1 := writeManifest(t, app("v1"), configMap("web-config", map[string]string{"color": "blue"}))
+	v2 := writeManifest(t, app("v2"))
+
+	r := e.shipsafe(t, ctx, "-n", ns, "rbac", "web", "-f", v1)
+	wantExit(t, r, 0)
+	role := singleRole(t, r.stdout, ns)
+	// The upgrade has a subset of v1's kinds: the same Role serves it.
+	r2 := e.shipsafe(t, ctx, "-n", ns, "rbac", "web", "-f", v2)
+	wantExit(t, r2, 0)
+	if role2 := singleRole(t, r2.stdout, ns); len(role2.Rules) > len(role.Rules) {
+		t.Fatalf("v2 needs more rules than v1:\n%s", r2.stdout)
+	}
+
+	t.Run("exactly the printed Role", func(t *testing.T) {
+		t.Parallel()
+		kc := e.serviceAccountKubeconfig(t, ctx, ns, "deployer", role.Rules)
+		waitAllowed(t, ctx, kc, ns, "coordination.k8s.io", "leases", "create")
+		sa := *e
+		sa.kubeconfig = kc
+
+		wantExit(t, sa.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", v1), 0)
+		e.serves(t, ctx, ns, "web", "v1")
+		r := sa.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-f", v2)
+		wantExit(t, r, 0)
+		wantContains(t, "upgrade output", r.stdout, "ConfigMap "+ns+"/web-config")
+		e.serves(t, ctx, ns, "web", "v2")
+		e.wantManaged(t, ctx, ns, "web", "Deployment/web", "Service/web")
+
+		wantExit(t, sa.shipsafe(t, ctx, "-n", ns, "rollback", "web"), 0)
+		e.serves(t, ctx, ns, "web", "v1")
+		e.wantManaged(t, ctx, ns, "web", "ConfigMap/web-config", "Deployment/web", "Service/web")
+		wantExit(t, sa.shipsafe(t, ctx, "-n", ns, "status", "web"), 0)
+		if got := statuses(e.history(t, ctx, ns, "web")); got != "1:superseded 2:superseded 3:deployed" {
+			t.Errorf("history after rollback: %s", got)
+		}
+
+		wantExit(t, sa.shipsafe(t, ctx, "-n", ns, "uninstall", "web"), 0)
+		e.wantManaged(t, ctx, ns, "web")
+		e.wantNoLease(t, ctx, ns, "web")
+	})
+
+	// Refused deploys change nothing, so they share one namespace of their own.
+	refused := clustertest.Namespace(t, e.client)
+	for i, rule := range role.Rules {
+		t.Run("without "+strings.Join(rule.Resources, ","), func(t *testing.T) {
+			t.Parallel()
+			rest := slices.Delete(slices.Clone(role.Rules), i, i+1)
+			kc := e.serviceAccountKubeconfig(t, ctx, refused, fmt.Sprintf("without-%d", i), rest)
+			probe := rest[0]
+			waitAllowed(t, ctx, kc, refused, probe.APIGroups[0], probe.Resources[0], probe.Verbs[0])
+
+			r := e.shipsafe(t, ctx, "--kubeconfig", kc, "-n", refused, "deploy", "web", "-f", v1)
+			wantExit(t, r, 2)
+			resource := rule.Resources[0]
+			if g := rule.APIGroups[0]; g != "" {
+				resource += "." + g
+			}
+			for _, verb := range rule.Verbs {
+				wantContains(t, "missing permission error", r.stderr, fmt.Sprintf("cannot %s %s in namespace %q", verb, resource, refused))
+			}
+			wantContains(t, "missing permission error", r.stderr, access.RuleText(rule), "nothing was changed")
+			e.wantNothingChanged(t, ctx, refused, "web")
+		})
+	}
+}
+
+// singleRole decodes the output of `shipsafe rbac`, which must be one Role in ns.
+func singleRole(t *testing.T, out, ns string) rbacv1.Role {
+	t.Helper()
+	docs := strings.Split(strings.TrimPrefix(out, "---\n"), "\n---\n")
+	if len(docs) != 1 {
+		t.Fatalf("rbac printed %d documents, want one Role:\n%s", len(docs), out)
+	}
+	var role rbacv1.Role
+	if err := yaml.UnmarshalStrict([]byte(docs[0]), &role); err != nil {
+		t.Fatalf("decode the printed Role: %v\n%s", err, out)
+	}
+	if role.Kind != "Role" || role.Namespace != ns || len(role.Rules) == 0 {
+		t.Fatalf("rbac printed %s %s/%s with %d rules, want a Role in %s", role.Kind, role.Namespace, role.Name, len(role.Rules), ns)
+	}
+	return role
 }
