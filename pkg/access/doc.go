@@ -10,9 +10,11 @@
 //     each kind the tracker watches; list and watch on what tracking reads besides
 //     (Events, Pods, ReplicaSets, EndpointSlices, ControllerRevisions, as pkg/track
 //     declares) and get on pods/log for failure evidence. Each permission appears once.
-//   - Reviewer.Missing asks the API server, with one SelfSubjectAccessReview per
-//     permission sent in parallel, which of them the caller lacks. It never changes
-//     anything.
+//   - Reviewer.Missing asks the API server which of them the caller lacks: one
+//     SelfSubjectRulesReview per namespace allows most at once, then one
+//     SelfSubjectAccessReview per distinct permission still in doubt, sent in parallel,
+//     decides the rest. Only an access review finds a permission missing. It never
+//     changes anything.
 //   - Roles turns permissions into the minimal Role per namespace and ClusterRole for
 //     cluster-scoped resources: one rule per resource, verbs in a fixed order.
 //   - A *MissingError names each missing permission and the Role rule that grants it.

@@ -3,6 +3,8 @@ package access
 import (
 	"strings"
 	"testing"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
 )
 
 func TestRoles(t *testing.T) {
@@ -61,6 +63,38 @@ func TestMissingErrorNamesEachPermissionAndRule(t *testing.T) {
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%s", want, err)
+		}
+	}
+}
+
+func TestGrants(t *testing.T) {
+	t.Parallel()
+	rule := func(groups, resources, verbs []string, names ...string) authorizationv1.ResourceRule {
+		return authorizationv1.ResourceRule{APIGroups: groups, Resources: resources, Verbs: verbs, ResourceNames: names}
+	}
+	s := func(v ...string) []string { return v }
+	events := Permission{Resource: "events", Namespace: "shop", Verb: "list"}
+	logs := Permission{Resource: "pods", Subresource: "log", Namespace: "shop", Verb: "get"}
+	deploys := Permission{Group: "apps", Resource: "deployments", Namespace: "shop", Verb: "patch"}
+	tests := []struct {
+		name string
+		rule authorizationv1.ResourceRule
+		p    Permission
+		want bool
+	}{
+		{"exact", rule(s(""), s("events"), s("list", "watch")), events, true},
+		{"other verb", rule(s(""), s("events"), s("watch")), events, false},
+		{"other group", rule(s("apps"), s("events"), s("list")), events, false},
+		{"all of everything", rule(s("*"), s("*"), s("*")), deploys, true},
+		{"resource names only", rule(s("apps"), s("deployments"), s("patch"), "web"), deploys, false},
+		{"subresource", rule(s(""), s("pods/log"), s("get")), logs, true},
+		{"the resource is not its subresource", rule(s(""), s("pods"), s("get")), logs, false},
+		{"any resource's subresource", rule(s(""), s("*/log"), s("get")), logs, true},
+		{"a subresource is not the resource", rule(s(""), s("pods/log"), s("list")), Permission{Resource: "pods", Namespace: "shop", Verb: "list"}, false},
+	}
+	for _, tc := range tests {
+		if got := Grants(tc.rule, tc.p); got != tc.want {
+			t.Errorf("%s: Grants = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
