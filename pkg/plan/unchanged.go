@@ -8,6 +8,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 	"github.com/shipsafe/shipsafe/pkg/release"
@@ -27,10 +28,9 @@ func Digest(obj *unstructured.Unstructured) (string, error) {
 
 // Unchanged returns, by key string, the recorded state of those normalized objs that a
 // deploy need not apply: last applied exactly this object (same Digest), and the live
-// object (existing, from apply.Applier.Existing) still has the resourceVersion recorded
-// right after that apply, so nobody edited, deleted or re-created it since. Every other
-// object must be applied. With no last deployed revision, or one recorded without
-// Applied, nothing is unchanged.
+// object (existing, from apply.Applier.Existing) is still as that apply left it (see
+// untouched). Every other object must be applied. With no last deployed revision, or
+// one recorded without Applied, nothing is unchanged.
 func Unchanged(objs []*unstructured.Unstructured, last *release.Revision, existing map[manifest.Key]*metav1.ObjectMeta) (map[string]release.AppliedState, error) {
 	out := map[string]release.AppliedState{}
 	if last == nil || len(last.Applied) == 0 {
@@ -40,7 +40,7 @@ func Unchanged(objs []*unstructured.Unstructured, last *release.Revision, existi
 		k := manifest.KeyOf(o)
 		was, ok := last.Applied[k.String()]
 		live := existing[k]
-		if !ok || live == nil || was.ResourceVersion == "" || live.ResourceVersion != was.ResourceVersion {
+		if !ok || live == nil || !untouched(o, was, live) {
 			continue
 		}
 		d, err := Digest(o)
@@ -48,10 +48,38 @@ func Unchanged(objs []*unstructured.Unstructured, last *release.Revision, existi
 			return nil, err
 		}
 		if d == was.Digest {
-			out[k.String()] = was
+			// Recorded as seen now, so that the next deploy finds the same
+			// resourceVersion while nothing changes.
+			out[k.String()] = appliedState(d, live.ResourceVersion, live.Generation, live.UID)
 		}
 	}
 	return out, nil
+}
+
+// untouched reports whether live is still as the apply recorded in was left it: the
+// same resourceVersion; or, for a kind whose generation the API server counts (it
+// changes with every change outside metadata and status), the same object (UID) with the
+// same generation and every
+// label and annotation of desired with its value, so that only status or fields desired
+// does not set (a controller's annotations) changed.
+func untouched(desired *unstructured.Unstructured, was release.AppliedState, live *metav1.ObjectMeta) bool {
+	if was.ResourceVersion != "" && live.ResourceVersion == was.ResourceVersion {
+		return true
+	}
+	if was.Generation == 0 || live.Generation != was.Generation || was.UID == "" || live.UID != was.UID {
+		return false
+	}
+	return hasAll(live.Labels, desired.GetLabels()) && hasAll(live.Annotations, desired.GetAnnotations())
+}
+
+// hasAll reports whether have holds every key of want with the same value.
+func hasAll(have, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := have[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
 }
 
 // Changed returns those objs, in their order, that have no entry in unchanged (as
@@ -69,7 +97,7 @@ func Changed(objs []*unstructured.Unstructured, unchanged map[string]release.App
 	return out
 }
 
-// RecordApplied adds to state the digest and resourceVersion of each applied object: the
+// RecordApplied adds to state the digest, resourceVersion and generation of each applied object: the
 // server's answers to applying desired (matched by key). Objects without an answer get
 // no entry, so the next deploy applies them.
 func RecordApplied(state map[string]release.AppliedState, desired, applied []*unstructured.Unstructured) error {
@@ -84,7 +112,17 @@ func RecordApplied(state map[string]release.AppliedState, desired, applied []*un
 		if err != nil {
 			return err
 		}
-		state[k.String()] = release.AppliedState{Digest: d, ResourceVersion: l.GetResourceVersion()}
+		state[k.String()] = appliedState(d, l.GetResourceVersion(), l.GetGeneration(), l.GetUID())
 	}
 	return nil
+}
+
+// appliedState is the recorded state of an object with digest d seen at resourceVersion
+// rv; generation and uid are kept only for kinds that count generations.
+func appliedState(d, rv string, generation int64, uid types.UID) release.AppliedState {
+	s := release.AppliedState{Digest: d, ResourceVersion: rv}
+	if generation > 0 {
+		s.Generation, s.UID = generation, uid
+	}
+	return s
 }
