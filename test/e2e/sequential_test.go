@@ -39,8 +39,10 @@ func TestAPIServerRestartDuringRollout(t *testing.T) {
 	// revision alone. Either way the release ends deployed at revision 1.
 	want := 1
 	if res.code == 5 {
-		// The next holder recovers the interrupted install, then deploys revision 2.
-		res = e.shipsafe(t, ctx, "-n", ns, "deploy", "slow", "-f", manifest, "--timeout", "3m")
+		// The next holder recovers the interrupted install, then deploys revision 2. It
+		// waits for the lost lock to expire (unrenewed for its TTL): until then the lease
+		// names the stopped run, which could not release it while the API server was down.
+		res = e.shipsafe(t, ctx, "-n", ns, "deploy", "slow", "-f", manifest, "--timeout", "3m", "--lock-wait", "1m")
 		want = 2
 	}
 	wantExit(t, res, 0)
