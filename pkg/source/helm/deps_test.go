@@ -24,27 +24,7 @@ import (
 // over HTTP and rendered with the parent.
 func TestDependencyUpdateFetchesFromRepository(t *testing.T) {
 	t.Parallel()
-	repoDir := t.TempDir()
-	for _, v := range []string{"1.0.0", "1.4.0", "2.0.0"} {
-		ch, err := loader.Load(webChart)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ch.Metadata.Version = v
-		if _, err := chartutil.Save(ch, repoDir); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srv := httptest.NewServer(http.FileServer(http.Dir(repoDir)))
-	defer srv.Close()
-	idx, err := repo.IndexDirectory(repoDir, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := idx.WriteFile(filepath.Join(repoDir, "index.yaml"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
+	url := serveWebChartRepository(t, "1.0.0", "1.4.0", "2.0.0")
 	parent := t.TempDir()
 	writeTestFile(t, filepath.Join(parent, "Chart.yaml"), `apiVersion: v2
 name: app
@@ -52,17 +32,14 @@ version: 0.1.0
 dependencies:
 - name: web
   version: "^1"
-  repository: `+srv.URL+"\n")
+  repository: `+url+"\n")
 	writeTestFile(t, filepath.Join(parent, "templates", "config.yaml"), `apiVersion: v1
 kind: ConfigMap
 metadata: {name: app-config}
 data: {a: "1"}
 `)
-	home := t.TempDir()
-	settings := &cli.EnvSettings{RepositoryConfig: filepath.Join(home, "repositories.yaml"), RepositoryCache: filepath.Join(home, "cache"),
-		RegistryConfig: filepath.Join(home, "registry.json"), ContentCache: filepath.Join(home, "content"), PluginsDirectory: filepath.Join(home, "plugins")}
-
-	_, err = Chart{Path: parent, Release: "rel", Settings: settings}.Render(context.Background())
+	settings := isolatedHelmSettings(t)
+	_, err := Chart{Path: parent, Release: "rel", Settings: settings}.Render(context.Background())
 	if !errors.Is(err, manifest.ErrInvalid) || !strings.Contains(err.Error(), "--dependency-update") {
 		t.Fatalf("missing dependency without --dependency-update: %v; want an invalid-input error naming --dependency-update", err)
 	}
@@ -86,4 +63,40 @@ func writeTestFile(t *testing.T, path, body string) {
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// serveWebChartRepository serves, until the test ends, a chart repository over HTTP (an
+// index.yaml the Helm SDK wrote) holding the web chart in each of versions, and returns
+// its URL.
+func serveWebChartRepository(t *testing.T, versions ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, v := range versions {
+		ch, err := loader.Load(webChart)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch.Metadata.Version = v
+		if _, err := chartutil.Save(ch, dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	t.Cleanup(srv.Close)
+	idx, err := repo.IndexDirectory(dir, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.WriteFile(filepath.Join(dir, "index.yaml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return srv.URL
+}
+
+// isolatedHelmSettings are Helm's locations in a fresh directory: no user's repositories,
+// cache or credentials.
+func isolatedHelmSettings(t *testing.T) *cli.EnvSettings {
+	home := t.TempDir()
+	return &cli.EnvSettings{RepositoryConfig: filepath.Join(home, "repositories.yaml"), RepositoryCache: filepath.Join(home, "cache"),
+		RegistryConfig: filepath.Join(home, "registry.json"), ContentCache: filepath.Join(home, "content"), PluginsDirectory: filepath.Join(home, "plugins")}
 }

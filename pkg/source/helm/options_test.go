@@ -3,8 +3,6 @@ package helm
 import (
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,9 +10,6 @@ import (
 	"testing"
 
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
-	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
-	"helm.sh/helm/v4/pkg/cli"
-	"helm.sh/helm/v4/pkg/repo/v1"
 
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 )
@@ -79,38 +74,17 @@ func TestPostRenderer(t *testing.T) {
 // SDK wrote) and locates charts in it by --repo URL with constraints.
 func TestLocateFromRepository(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	for _, v := range []string{"1.0.0", "1.4.0", "2.0.0-rc.1"} {
-		ch, err := loader.Load(webChart)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ch.Metadata.Version = v
-		if _, err := chartutil.Save(ch, dir); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
-	defer srv.Close()
-	idx, err := repo.IndexDirectory(dir, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := idx.WriteFile(filepath.Join(dir, "index.yaml"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	home := t.TempDir()
-	settings := &cli.EnvSettings{RepositoryConfig: filepath.Join(home, "repositories.yaml"), RepositoryCache: filepath.Join(home, "cache"),
-		RegistryConfig: filepath.Join(home, "registry.json"), ContentCache: filepath.Join(home, "content"), PluginsDirectory: filepath.Join(home, "plugins")}
+	url := serveWebChartRepository(t, "1.0.0", "1.4.0", "2.0.0-rc.1")
+	settings := isolatedHelmSettings(t)
 	for _, tt := range []struct {
 		ref     Ref
 		want    string
 		wantErr string
 	}{
-		{Ref{Name: "web", RepoURL: srv.URL, Version: "^1"}, "1.4.0", ""},
-		{Ref{Name: "web", RepoURL: srv.URL}, "1.4.0", ""},
-		{Ref{Name: "web", RepoURL: srv.URL, Devel: true}, "2.0.0-rc.1", ""},
-		{Ref{Name: "web", RepoURL: srv.URL, Version: "~3"}, "", "chart web version ~3 in repository " + srv.URL},
+		{Ref{Name: "web", RepoURL: url, Version: "^1"}, "1.4.0", ""},
+		{Ref{Name: "web", RepoURL: url}, "1.4.0", ""},
+		{Ref{Name: "web", RepoURL: url, Devel: true}, "2.0.0-rc.1", ""},
+		{Ref{Name: "web", RepoURL: url, Version: "~3"}, "", "chart web version ~3 in repository " + url},
 		{Ref{Name: "nosuch/web"}, "", "repo nosuch not found"},
 	} {
 		l, err := tt.ref.Locate(settings)
