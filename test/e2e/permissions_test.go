@@ -84,8 +84,8 @@ func TestLeastPrivilegeFlow(t *testing.T) {
 	e := setup(t)
 	img := e.image(t, "naive", "e2e")
 	ns := clustertest.Namespace(t, e.client)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	t.Cleanup(cancel) // the parallel subtests run after this function returns
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 
 	app := func(version string) string {
 		return workload{Name: "web", Image: img, Version: version, Service: true}.yaml()
@@ -103,8 +103,12 @@ func TestLeastPrivilegeFlow(t *testing.T) {
 		t.Fatalf("v2 needs more rules than v1:\n%s", r2.stdout)
 	}
 
+	// The parallel subtests run after this function returns and may wait for a free slot
+	// long after it: each has its own deadline, counted from its start.
 	t.Run("exactly the printed Role", func(t *testing.T) {
 		t.Parallel()
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+		defer cancel()
 		kc := e.serviceAccountKubeconfig(t, ctx, ns, "deployer", role.Rules)
 		waitAllowed(t, ctx, kc, ns, "coordination.k8s.io", "leases", "create")
 		sa := *e
@@ -136,6 +140,8 @@ func TestLeastPrivilegeFlow(t *testing.T) {
 	for i, rule := range role.Rules {
 		t.Run("without "+strings.Join(rule.Resources, ","), func(t *testing.T) {
 			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
 			rest := slices.Delete(slices.Clone(role.Rules), i, i+1)
 			kc := e.serviceAccountKubeconfig(t, ctx, refused, fmt.Sprintf("without-%d", i), rest)
 			probe := rest[0]
