@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/shipsafe/shipsafe/pkg/apply"
 	"github.com/shipsafe/shipsafe/pkg/track"
 )
 
@@ -57,6 +58,10 @@ func Required(r Release) []Permission {
 	}
 	for _, o := range r.Objects {
 		add(o.Resource, "", o.Namespace, objectVerbs...)
+		if o.Namespace != "" && apply.Scalable(o.Kind.Group, o.Kind.Kind) {
+			// Apply looks for the HPAs that scale it, to leave them its replicas.
+			add(apply.HPAResource.GroupResource(), "", o.Namespace, "list")
+		}
 		self, related := track.Watches(o.Kind.Group, o.Kind.Kind, o.Namespace != "")
 		if self {
 			add(o.Resource, "", o.Namespace, "watch")

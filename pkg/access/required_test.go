@@ -64,7 +64,7 @@ delete configmaps shop
 ` + records + lock,
 		},
 		{
-			name: "a Deployment in another namespace: watched with its pods, ReplicaSets and events there",
+			name: "a Deployment in another namespace: watched with its pods, ReplicaSets and events there, its HPAs listed",
 			in:   Release{Namespace: "shop", Objects: []Object{obj("apps", "Deployment", "deployments", "web")}},
 			want: records + lock + `get deployments.apps web
 list deployments.apps web
@@ -74,6 +74,7 @@ patch deployments.apps web
 delete deployments.apps web
 list replicasets.apps web
 watch replicasets.apps web
+list horizontalpodautoscalers.autoscaling web
 list events web
 watch events web
 list pods web

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -56,6 +57,9 @@ type Options struct {
 	// ever made imperative updates) were taken back. Fields that another server-side
 	// apply manager owns are never taken without Force: they stay a conflict error.
 	OnTakeover func(key manifest.Key, took Takeover)
+	// OnReplicasKept, when set, is called after applying (not validating) a workload
+	// whose spec.replicas an HPA scales and the apply left as it was (see Apply).
+	OnReplicasKept func(key manifest.Key, kept KeptReplicas)
 }
 
 // Apply applies objs group by group (manifest.Groups: CRDs and namespaces first,
@@ -65,13 +69,23 @@ type Options struct {
 // an error and returns every error of that group joined; a dry run, which persists
 // nothing a later group could depend on, validates every group and returns all their
 // errors. It returns the live objects the server answered with, in the order applied.
+//
+// Fields owned by controllers are left to them: the spec.replicas of a Scalable workload
+// that a HorizontalPodAutoscaler scales (one of objs, or one in the cluster, matched by
+// its scaleTargetRef in the same namespace) is not forced back to the manifest's count
+// once the workload exists (leaveReplicas; opts.OnReplicasKept is told), however it
+// was scaled. A new workload is created with the manifest's count.
 func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts Options) ([]*unstructured.Unstructured, error) {
+	hpas, err := a.autoscalersOf(ctx, objs)
+	if err != nil {
+		return nil, err
+	}
 	var (
 		applied []*unstructured.Unstructured
 		errs    []error
 	)
 	for _, group := range manifest.Groups(objs) {
-		out, err := a.applyGroup(ctx, group, opts)
+		out, err := a.applyGroup(ctx, group, opts, hpas)
 		if err == nil && !opts.DryRun && hasCRD(group) {
 			// The next groups may hold custom resources of these CRDs.
 			out, err = a.awaitCRDs(ctx, out, opts)
@@ -90,10 +104,10 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 
 // applyGroup applies group in parallel (fanout.Each: every failure reported) and returns
 // the server's answers, in group order.
-func (a *Applier) applyGroup(ctx context.Context, group []*unstructured.Unstructured, opts Options) ([]*unstructured.Unstructured, error) {
+func (a *Applier) applyGroup(ctx context.Context, group []*unstructured.Unstructured, opts Options, hpas autoscalers) ([]*unstructured.Unstructured, error) {
 	applied := make([]*unstructured.Unstructured, len(group))
 	err := fanout.Each(ctx, a.parallelism, group, func(ctx context.Context, i int, obj *unstructured.Unstructured) error {
-		live, err := a.applyOne(ctx, obj, opts)
+		live, err := a.applyOne(ctx, obj, opts, hpas)
 		if err != nil {
 			return err
 		}
@@ -116,38 +130,81 @@ func compact(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
 	return out
 }
 
-// applyOne server-side applies one object.
-func (a *Applier) applyOne(ctx context.Context, obj *unstructured.Unstructured, opts Options) (*unstructured.Unstructured, error) {
+// applyOne server-side applies one object; hpas says which workloads HPAs scale.
+func (a *Applier) applyOne(ctx context.Context, obj *unstructured.Unstructured, opts Options, hpas autoscalers) (*unstructured.Unstructured, error) {
 	key := manifest.KeyOf(obj)
 	ri, err := a.resource(obj.GroupVersionKind(), obj.GetNamespace())
 	if err != nil {
 		return nil, &Error{Key: key, Op: "apply", Err: err}
 	}
-	body, err := json.Marshal(stripForApply(obj))
-	if err != nil {
-		return nil, &Error{Key: key, Op: "apply", Err: fmt.Errorf("encode: %w", err)}
-	}
+	hpa, scaled := hpas.of(obj)
 	po := metav1.PatchOptions{FieldManager: FieldManager, Force: &opts.Force}
 	if opts.DryRun {
 		po.DryRun = []string{metav1.DryRunAll}
 	}
-	live, err := ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, body, po)
-	if err != nil && !opts.Force {
-		// Fields changed by hand (kubectl scale/edit/set) are drift: take them back.
-		var took *Takeover
-		took, live, err = takeBackHandEdits(ctx, ri, obj.GetName(), err, func() (*unstructured.Unstructured, error) {
-			force := po
-			force.Force = ptr.To(true)
-			return ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, body, force)
-		})
-		if err == nil && opts.OnTakeover != nil {
-			opts.OnTakeover(key, *took)
+	var (
+		live *unstructured.Unstructured
+		kept *KeptReplicas
+	)
+	for attempt := 1; ; attempt++ {
+		var body []byte
+		body, kept, err = a.applyBody(ctx, ri, obj, hpa, scaled)
+		if err != nil {
+			return nil, &Error{Key: key, Op: opVerb(opts), Err: err}
 		}
+		live, err = ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, body, po)
+		if scaled && attempt < replicasAttempts && conflictsOn(err, ".spec.replicas") {
+			// The HPA scaled it between the read and the apply: read it again.
+			continue
+		}
+		if err != nil && !opts.Force {
+			// Fields changed by hand (kubectl scale/edit/set) are drift: take them back.
+			var took *Takeover
+			took, live, err = takeBackHandEdits(ctx, ri, obj.GetName(), err, func() (*unstructured.Unstructured, error) {
+				force := po
+				force.Force = ptr.To(true)
+				return ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, body, force)
+			})
+			if err == nil && opts.OnTakeover != nil {
+				opts.OnTakeover(key, *took)
+			}
+		}
+		break
 	}
 	if err != nil {
 		return nil, &Error{Key: key, Op: opVerb(opts), Err: err}
 	}
+	if kept != nil && !opts.DryRun && opts.OnReplicasKept != nil {
+		opts.OnReplicasKept(key, *kept)
+	}
 	return live, nil
+}
+
+// replicasAttempts bounds the applies of a workload an HPA keeps scaling meanwhile.
+const replicasAttempts = 3
+
+// applyBody encodes obj for an apply patch; when scaled (HPA hpa scales it), with its
+// replicas left as they are live (leaveReplicas), and what was kept.
+func (a *Applier) applyBody(ctx context.Context, ri dynamic.ResourceInterface, obj *unstructured.Unstructured, hpa string, scaled bool) ([]byte, *KeptReplicas, error) {
+	body := stripForApply(obj)
+	var kept *KeptReplicas
+	if scaled {
+		var err error
+		if body, kept, err = leaveReplicas(ctx, ri, body, hpa); err != nil {
+			return nil, nil, err
+		}
+	}
+	data, err := json.Marshal(body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode: %w", err)
+	}
+	return data, kept, nil
+}
+
+// conflictsOn reports whether err is a server-side apply conflict on the field path.
+func conflictsOn(err error, path string) bool {
+	cs, _ := Conflicts(err)
+	return slices.ContainsFunc(cs, func(c Conflict) bool { return c.Path == path })
 }
 
 func opVerb(opts Options) string {

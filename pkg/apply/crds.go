@@ -73,7 +73,7 @@ func (a *Applier) awaitEstablished(ctx context.Context, crd *unstructured.Unstru
 		switch {
 		case apierrors.IsNotFound(err):
 			// The CRD that was being deleted is gone: create it anew.
-			if got, err = a.applyOne(ctx, crd, opts); err != nil {
+			if got, err = a.applyOne(ctx, crd, opts, nil); err != nil {
 				return false, err
 			}
 		case err != nil:

@@ -80,6 +80,9 @@ func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstruc
 			ev.emit(Event{Kind: Warning, Object: k.String(), Message: fmt.Sprintf(
 				"%s: took back %s, changed by hand by %s", k, strings.Join(took.Fields, ", "), strings.Join(took.Managers, ", "))})
 		},
+		OnReplicasKept: func(k manifest.Key, kept apply.KeptReplicas) {
+			ev.emit(Event{Kind: Step, Object: k.String(), Message: keptReplicas(k, kept)})
+		},
 	})
 	if err != nil {
 		return track.Result{}, &failure{reason: interruption(wctx, fmt.Sprintf("apply: %v", err))}
@@ -105,6 +108,15 @@ func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstruc
 		return res, &failure{reason: fmt.Sprintf("%s: %s: %s", res.Object, res.Reason, res.Message), evidence: res.Evidence}
 	}
 	return res, nil
+}
+
+// keptReplicas says that k's replicas were left to the HPA that scales it.
+func keptReplicas(k manifest.Key, kept apply.KeptReplicas) string {
+	manifestSays := "the manifest sets none"
+	if kept.Manifest != nil {
+		manifestSays = fmt.Sprintf("the manifest says %d", *kept.Manifest)
+	}
+	return fmt.Sprintf("%s: replicas kept at %d, scaled by HorizontalPodAutoscaler %s (%s)", k, kept.Replicas, kept.HPA, manifestSays)
 }
 
 // asApplied returns objs in their order, each replaced by the object the server answered
