@@ -60,8 +60,12 @@ func interruption(ctx context.Context, detail string) string {
 
 // applyAndTrack applies those objs that rev.Applied does not hold as unchanged, records
 // what it applied in rev.Applied, and waits until all objs are ready, within s.Timeout.
-// onApplied runs once every object is applied, before the wait.
-func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstructured, rev *release.Revision, s *spec, ev *emitter, onApplied func()) (track.Result, *failure) {
+// onApplied runs once every object is applied, before the wait. during (nil: none)
+// starts what runs alongside the wait (verification.duringRollout): the wait runs under
+// the context it returns, and the failure its finish returns once the wait is over
+// comes first.
+func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstructured, rev *release.Revision, s *spec, ev *emitter, onApplied func(),
+	during func(context.Context) (context.Context, func() *failure)) (track.Result, *failure) {
 	wctx, cancel := withTimeout(ctx, s.Timeout)
 	defer cancel()
 	toApply := plan.Changed(objs, rev.Applied)
@@ -97,7 +101,14 @@ func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstruc
 	}
 	onApplied()
 	ev.step(fmt.Sprintf("waiting for %d objects to be ready (timeout %s)", len(objs), s.Timeout))
-	res, err := d.cfg.Tracker.Run(wctx, asApplied(objs, applied), ev.track)
+	tctx, finish := wctx, func() *failure { return nil }
+	if during != nil {
+		tctx, finish = during(wctx)
+	}
+	res, err := d.cfg.Tracker.Run(tctx, asApplied(objs, applied), ev.track)
+	if f := finish(); f != nil {
+		return res, f
+	}
 	var forbidden *track.ForbiddenError
 	switch {
 	case errors.As(err, &forbidden):

@@ -134,6 +134,7 @@ func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 	failure := hooks.run(ctx, pre)
 	var tracked track.Result
 	toApply := plan.Changed(objs, rev.Applied)
+	checks := newVerification(d.cfg, rev, start, ev)
 	if failure == nil {
 		tracked, failure = d.applyAndTrack(ctx, objs, rev, &s, ev, func() {
 			// With nothing applied the record would not change but for the mark, which
@@ -141,16 +142,16 @@ func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 			if len(toApply) > 0 {
 				d.checkpoint(ctx, rev, func(p *release.Progress) { p.Applied = true }, ev)
 			}
-		})
+		}, checks.duringRollout)
 	}
 	if failure == nil {
 		failure = hooks.run(ctx, post)
 	}
 	var verdict *verify.Verdict
 	if failure == nil {
-		verdict, failure = verifyRevision(ctx, d.cfg, rev, start, ev)
-		rev.Verified = recordOf(verdict)
+		verdict, failure = checks.window(ctx)
 	}
+	rev.Verified = recordOf(checks.judged)
 	if failure != nil {
 		return nil, d.fail(ctx, &s.RunOptions, rev, last, failure, ev)
 	}

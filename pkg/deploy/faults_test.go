@@ -181,6 +181,11 @@ func (f verifierFunc) Run(ctx context.Context, req verify.Request) (*verify.Verd
 	return f(ctx, req)
 }
 
+// Rollout samples no check during the rollout.
+func (f verifierFunc) Rollout(context.Context, verify.Request) (*verify.Verdict, error) {
+	return nil, nil
+}
+
 // lost reports whether the lock was lost.
 func (r *faultRig) lost() bool {
 	r.mu.Lock()

@@ -82,7 +82,9 @@ type DeployOptions struct {
 	// Verification is the release's Verification object (package verify), read from its
 	// sources and never applied: its checks run after the objects are ready and the
 	// post- hooks ran, while the revision is still pending, and a failed verdict fails
-	// the deploy. The revision records it, so a rollback to it runs the same checks.
+	// the deploy; its checks marked duringRollout are sampled during the wait for
+	// readiness too, and a breach then stops the wait and fails the deploy at once. The
+	// revision records it, so a rollback to it runs the same checks.
 	Verification *unstructured.Unstructured
 	// Chart, for objects rendered from a Helm chart, is recorded with the revision: the
 	// chart's name, version and digest, the user's values and the notes.

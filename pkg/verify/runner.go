@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,6 +26,9 @@ type Runner struct {
 	// Config is the cluster connection a Prometheus Service is reached through.
 	Config *rest.Config
 	Clock  func() time.Time
+	// probe, when set, is the prober of every check instead of one that reaches the
+	// cluster or Prometheus (tests).
+	probe func(Check) prober
 }
 
 // Request is one verification: a Spec for a revision of a release.
@@ -37,6 +42,9 @@ type Request struct {
 	Since time.Time
 	// OnSample, if set, receives every sample as it is taken, from one goroutine at a time.
 	OnSample func(Sample)
+	// Rollout, for Run, is the verdict Rollout returned for this revision (nil: none):
+	// the window continues its checks' counts.
+	Rollout *Verdict
 }
 
 // prober takes one sample of a check.
@@ -57,30 +65,103 @@ func (r *Runner) now() time.Time {
 // once and then every
 // Spec.Interval until Spec.For has passed, and runs every job check once, until the
 // window ends and every Job finished, or a check fails (the rest are then stopped).
+// The counts of req.Rollout are carried on.
 // Cancelling ctx ends the window early with an interrupted, failed Verdict. An error
 // means the checks could not be set up (a Prometheus URL missing); nothing ran.
 func (r *Runner) Run(ctx context.Context, req Request) (*Verdict, error) {
+	probers, tallies, err := r.setup(ctx, req, req.Spec.Checks)
+	if err != nil {
+		return nil, err
+	}
+	if req.Rollout != nil {
+		carryOn(tallies, req.Rollout)
+	}
+	v := r.window(ctx, req.Spec, probers, tallies, req.OnSample)
+	if req.Rollout != nil {
+		v.RolloutStart = req.Rollout.Start
+	}
+	return &v, nil
+}
+
+// Rollout samples the checks of req.Spec marked DuringRollout at once and then every
+// Spec.Interval, from no warmup on (what a prometheus query sees then mixes the old and
+// new versions, which is what is asked), until ctx ends (the caller ends it once every
+// object is ready, or the rollout stopped) or one of them fails, which stops the rest.
+// A failed sample counts against its check's failure limit; an inconclusive one is not
+// counted (see tally.addDuringRollout). It returns a Verdict with DuringRollout set:
+// failed when a check failed, else passed with the counts that Run carries on when
+// given it as Request.Rollout; nil when no check is sampled during the rollout. An
+// error means the checks could not be set up; nothing ran.
+func (r *Runner) Rollout(ctx context.Context, req Request) (*Verdict, error) {
+	var checks []Check
+	for _, c := range req.Spec.Checks {
+		if c.DuringRollout {
+			checks = append(checks, c)
+		}
+	}
+	if len(checks) == 0 {
+		return nil, nil
+	}
+	probers, tallies, err := r.setup(ctx, req, checks)
+	if err != nil {
+		return nil, err
+	}
 	spec := req.Spec
-	probers := make([]prober, len(spec.Checks))
-	tallies := make([]*tally, len(spec.Checks))
-	for i, c := range spec.Checks {
-		p, err := r.proberFor(req, c)
+	v := Verdict{Start: r.now(), Window: spec.For, Interval: spec.Interval, DuringRollout: true}
+	sampleAll(ctx, len(probers), func(ctx context.Context, i int, emit func(Sample) bool) {
+		r.sampleEvery(ctx, v.Start, 0, spec.Interval, math.MaxInt32, probers[i], emit)
+	}, func(i int, s Sample) bool {
+		failed := tallies[i].addDuringRollout(&s)
+		if req.OnSample != nil {
+			req.OnSample(s)
+		}
+		return failed
+	})
+	v.End = r.now()
+	v = judge(tallies, v)
+	return &v, nil
+}
+
+// setup builds the probers of checks, and their tallies, and reads the baselines of
+// relative thresholds: before the deploy, they describe the previous version.
+func (r *Runner) setup(ctx context.Context, req Request, checks []Check) ([]prober, []*tally, error) {
+	probers := make([]prober, len(checks))
+	tallies := make([]*tally, len(checks))
+	for i, c := range checks {
+		var (
+			p   prober
+			err error
+		)
+		if r.probe != nil {
+			p = r.probe(c)
+		} else {
+			p, err = r.proberFor(req, c)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("check %s: %w", c.Name, err)
+			return nil, nil, fmt.Errorf("check %s: %w", c.Name, err)
 		}
 		probers[i] = p
 		tallies[i] = newTally(c, p.query())
 	}
-	// Baselines are read before the window starts: they describe the previous version.
 	for i, p := range probers {
 		if pp, ok := p.(*promProber); ok && pp.check.BaselineFactor > 0 {
-			pp.loadBaseline(ctx, req.Since, baselineWindow(spec))
+			pp.loadBaseline(ctx, req.Since, baselineWindow(req.Spec))
 			tallies[i].res.Baseline, tallies[i].res.BaselineNote = pp.baseline, pp.baselineNote
 		}
 	}
+	return probers, tallies, nil
+}
 
-	v := r.window(ctx, spec, probers, tallies, req.OnSample)
-	return &v, nil
+// carryOn gives tallies the counts the same checks reached during the rollout.
+func carryOn(tallies []*tally, rollout *Verdict) {
+	for _, t := range tallies {
+		for _, c := range rollout.Checks {
+			if c.Name == t.res.Name {
+				t.res = c
+				t.res.Bad = slices.Clone(c.Bad)
+			}
+		}
+	}
 }
 
 // window runs probers (one per check of spec, tallied by tallies) for the window and
@@ -95,52 +176,23 @@ func (r *Runner) window(ctx context.Context, spec *Spec, probers []prober, talli
 		}
 	}
 	verdict := Verdict{Start: r.now(), Window: spec.For, Interval: spec.Interval}
-	wctx, stop := context.WithCancel(ctx)
-	defer stop()
-	type indexed struct {
-		i int
-		s Sample
-	}
-	samples := make(chan indexed)
-	var wg sync.WaitGroup
-	for i, p := range probers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			emit := func(s Sample) bool {
-				if wctx.Err() != nil {
-					return false // a sample cut short by the window's end is no evidence
-				}
-				select {
-				case samples <- indexed{i, s}:
-					return true
-				case <-wctx.Done():
-					return false
-				}
-			}
-			if spec.Checks[i].Job != nil {
-				emit(p.probe(wctx))
-				return
-			}
-			var wait time.Duration
-			if pp, ok := p.(*promProber); ok {
-				wait = pp.warmup() - spec.InitialDelay
-			}
-			r.sampleEvery(wctx, verdict.Start, wait, spec, p, emit)
-		}()
-	}
-	go func() {
-		wg.Wait()
-		close(samples)
-	}()
-	for is := range samples {
+	sampleAll(ctx, len(probers), func(ctx context.Context, i int, emit func(Sample) bool) {
+		p := probers[i]
+		if spec.Checks[i].Job != nil {
+			emit(p.probe(ctx))
+			return
+		}
+		var wait time.Duration
+		if pp, ok := p.(*promProber); ok {
+			wait = pp.warmup() - spec.InitialDelay
+		}
+		r.sampleEvery(ctx, verdict.Start, wait, spec.Interval, int(spec.For/spec.Interval), p, emit)
+	}, func(i int, s Sample) bool {
 		if onSample != nil {
-			onSample(is.s)
+			onSample(s)
 		}
-		if tallies[is.i].add(is.s) {
-			stop() // one failed check fails the window: stop the others
-		}
-	}
+		return tallies[i].add(s)
+	})
 	verdict.End = r.now()
 	if err := ctx.Err(); err != nil {
 		verdict.Interrupted = context.Cause(ctx).Error()
@@ -151,14 +203,55 @@ func (r *Runner) window(ctx context.Context, spec *Spec, probers []prober, talli
 	return judge(tallies, verdict)
 }
 
-// sampleEvery probes p at start, start+interval, ... up to start+For, passing each
-// sample to emit until emit refuses it (the window was stopped). Times before
-// start+notBefore are skipped; if that leaves none, p is probed once at start+notBefore.
-func (r *Runner) sampleEvery(ctx context.Context, start time.Time, notBefore time.Duration, spec *Spec, p prober, emit func(Sample) bool) {
-	n := int(spec.For / spec.Interval)
+// sampleAll runs take(ctx, i, emit) for i in [0, n) at once, each in its goroutine, and
+// hands the samples they emit to add, one at a time, until all of them returned or add
+// reports a failed check: that stops the others (their ctx is cancelled, and emit then
+// refuses: a sample cut short is no evidence).
+func sampleAll(ctx context.Context, n int, take func(ctx context.Context, i int, emit func(Sample) bool), add func(i int, s Sample) bool) {
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	type indexed struct {
+		i int
+		s Sample
+	}
+	samples := make(chan indexed)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			take(wctx, i, func(s Sample) bool {
+				if wctx.Err() != nil {
+					return false
+				}
+				select {
+				case samples <- indexed{i, s}:
+					return true
+				case <-wctx.Done():
+					return false
+				}
+			})
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(samples)
+	}()
+	for is := range samples {
+		if add(is.i, is.s) {
+			stop() // one failed check ends the sampling: stop the others
+		}
+	}
+}
+
+// sampleEvery probes p at start, start+interval, ... up to start+n*interval, passing
+// each sample to emit until emit refuses it (the sampling was stopped) or ctx ends.
+// Times before start+notBefore are skipped; if that leaves none, p is probed once at
+// start+notBefore. Each probe may take at most interval.
+func (r *Runner) sampleEvery(ctx context.Context, start time.Time, notBefore, interval time.Duration, n int, p prober, emit func(Sample) bool) {
 	first := 0
 	if notBefore > 0 {
-		first = int((notBefore + spec.Interval - 1) / spec.Interval)
+		first = int((notBefore + interval - 1) / interval)
 		if first > n {
 			first, n = 0, 0
 			start = start.Add(notBefore)
@@ -166,7 +259,7 @@ func (r *Runner) sampleEvery(ctx context.Context, start time.Time, notBefore tim
 	}
 	for k := first; k <= n; k++ {
 		if k > 0 || notBefore > 0 {
-			wait := time.Until(start.Add(time.Duration(k) * spec.Interval))
+			wait := time.Until(start.Add(time.Duration(k) * interval))
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
@@ -175,7 +268,7 @@ func (r *Runner) sampleEvery(ctx context.Context, start time.Time, notBefore tim
 			case <-t.C:
 			}
 		}
-		sctx, cancel := context.WithTimeout(ctx, spec.Interval)
+		sctx, cancel := context.WithTimeout(ctx, interval)
 		s := p.probe(sctx)
 		cancel()
 		if !emit(s) {

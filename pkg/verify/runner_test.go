@@ -116,7 +116,7 @@ func TestSampleEveryNotBefore(t *testing.T) {
 		start := time.Now()
 		var firstAt time.Duration
 		n := 0
-		(&Runner{}).sampleEvery(context.Background(), start, notBefore, spec, p, func(Sample) bool {
+		(&Runner{}).sampleEvery(context.Background(), start, notBefore, spec.Interval, int(spec.For/spec.Interval), p, func(Sample) bool {
 			if n == 0 {
 				firstAt = time.Since(start)
 			}
@@ -134,4 +134,99 @@ func TestSampleEveryNotBefore(t *testing.T) {
 	if n, at := count(100 * time.Millisecond); n != 1 || at < 100*time.Millisecond {
 		t.Errorf("warmup past the window: %d samples, first after %s; want 1 at 100 ms", n, at)
 	}
+}
+
+// runRollout runs Runner.Rollout on fake probers, one per check of spec marked
+// DuringRollout, until stop is closed.
+func runRollout(t *testing.T, ctx context.Context, spec *Spec, probers ...*fakeProber) (*Verdict, []Sample) {
+	t.Helper()
+	byName := map[string]*fakeProber{}
+	i := 0
+	for _, c := range spec.Checks {
+		if c.DuringRollout {
+			byName[c.Name] = probers[i]
+			i++
+		}
+	}
+	var seen []Sample
+	r := &Runner{probe: func(c Check) prober { return byName[c.Name] }}
+	v, err := r.Rollout(ctx, Request{Spec: spec, OnSample: func(s Sample) { seen = append(seen, s) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, seen
+}
+
+func TestRolloutStopsAtTheFirstBreach(t *testing.T) {
+	t.Parallel()
+	spec := &Spec{For: time.Minute, Interval: 5 * time.Millisecond, Checks: []Check{
+		{Name: "healthz", DuringRollout: true, HTTP: &HTTPCheck{}, Inconclusive: PolicyFail},
+		{Name: "later", HTTP: &HTTPCheck{}, Inconclusive: PolicyFail},
+	}}
+	p := &fakeProber{outcomes: []Outcome{Pass, Inconclusive, Pass, Fail}}
+	v, seen := runRollout(t, context.Background(), spec, p)
+	if v == nil || v.Passed || !v.DuringRollout || len(v.Checks) != 1 {
+		t.Fatalf("verdict %+v: want a failed verdict during the rollout of check healthz alone", v)
+	}
+	c := v.Checks[0]
+	if !c.Failed || c.Samples != 3 || c.RolloutSamples != 3 || c.Failures != 1 || c.Inconclusive != 0 || c.RolloutUncounted != 1 {
+		t.Errorf("check %+v: want failed at its 4th sample, the inconclusive one not counted", c)
+	}
+	if len(seen) != 4 || !seen[1].Uncounted || !seen[3].DuringRollout || !strings.Contains(seen[1].String(), "during the rollout: not counted") {
+		t.Errorf("samples seen %+v: want 4, all during the rollout, the 2nd not counted", seen)
+	}
+	wantIn := func(what, s string, subs ...string) {
+		for _, sub := range subs {
+			if !strings.Contains(s, sub) {
+				t.Errorf("%s %q does not mention %q", what, s, sub)
+			}
+		}
+	}
+	wantIn("reason", v.Reason(), "check healthz (http) failed during the rollout")
+	wantIn("evidence", strings.Join(v.Evidence(), "\n"), "1 of 3 samples failed", "during the rollout, every 5ms", "the 1m0s window did not start")
+}
+
+func TestRolloutCountsCarryOnIntoTheWindow(t *testing.T) {
+	t.Parallel()
+	spec := &Spec{For: 20 * time.Millisecond, Interval: 10 * time.Millisecond, Checks: []Check{
+		{Name: "healthz", DuringRollout: true, FailureLimit: 1, HTTP: &HTTPCheck{}, Inconclusive: PolicyFail},
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel) // every object is ready
+	// Inconclusive while no pod answers, then one failure: under the limit of 1.
+	v, _ := runRollout(t, ctx, spec, &fakeProber{outcomes: []Outcome{Inconclusive, Fail, Pass}})
+	if v == nil || !v.Passed || v.Checks[0].Failures != 1 || v.Checks[0].RolloutUncounted != 1 || v.Checks[0].RolloutSamples < 2 {
+		t.Fatalf("rollout verdict %+v: want passed with 1 failure and 1 uncounted sample", v)
+	}
+	// The window's first failure is the check's second: over the limit.
+	w := runWindowAfter(t, spec, v, &fakeProber{outcomes: []Outcome{Fail}})
+	if w.Passed || w.Checks[0].Failures != 2 || w.Checks[0].Samples != v.Checks[0].Samples+1 || !w.RolloutStart.Equal(v.Start) {
+		t.Errorf("window verdict %+v: want failed at its first sample, counting the rollout's failure", w)
+	}
+	if e := strings.Join(w.Evidence(), "\n"); !strings.Contains(e, "counted samples during the rollout") {
+		t.Errorf("evidence does not say the rollout's samples count: %s", e)
+	}
+}
+
+func TestRolloutWithoutChecks(t *testing.T) {
+	t.Parallel()
+	spec := &Spec{For: time.Second, Interval: time.Second, Checks: []Check{{Name: "a", HTTP: &HTTPCheck{}}}}
+	if v, err := (&Runner{}).Rollout(context.Background(), Request{Spec: spec}); v != nil || err != nil {
+		t.Errorf("Rollout with no check marked duringRollout = %+v, %v; want nil, nil", v, err)
+	}
+}
+
+// runWindowAfter runs Runner.Run on one fake prober per check, after rollout.
+func runWindowAfter(t *testing.T, spec *Spec, rollout *Verdict, probers ...*fakeProber) *Verdict {
+	t.Helper()
+	byName := map[string]*fakeProber{}
+	for i, c := range spec.Checks {
+		byName[c.Name] = probers[i]
+	}
+	r := &Runner{probe: func(c Check) prober { return byName[c.Name] }}
+	v, err := r.Run(context.Background(), Request{Spec: spec, Rollout: rollout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

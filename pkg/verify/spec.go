@@ -39,7 +39,8 @@ const (
 )
 
 // Spec is a parsed Verification: checks sampled every Interval for the window For after
-// every object of the release is ready.
+// every object of the release is ready, and those marked DuringRollout also while the
+// objects are being rolled out.
 type Spec struct {
 	// Name is the Verification object's name.
 	Name string
@@ -61,11 +62,17 @@ type Spec struct {
 type Check struct {
 	Name string
 	// FailureLimit is how many failed samples are tolerated; one more fails the check.
+	// Failed samples taken during the rollout count against it too.
 	FailureLimit int
 	Inconclusive Policy
-	HTTP         *HTTPCheck
-	Prometheus   *PrometheusCheck
-	Job          *JobCheck
+	// DuringRollout (http and prometheus checks) samples the check every Interval while
+	// the release's objects are rolled out, before they are all ready, too: a breach
+	// then fails the deploy at once. An inconclusive sample then is not counted,
+	// whatever the Policy (new pods may not be reachable or scraped yet).
+	DuringRollout bool
+	HTTP          *HTTPCheck
+	Prometheus    *PrometheusCheck
+	Job           *JobCheck
 }
 
 // Type names the check's kind: "http", "prometheus" or "job".
@@ -125,6 +132,17 @@ type JobCheck struct {
 	Timeout time.Duration
 }
 
+// RolloutChecks returns the names of the checks sampled during the rollout.
+func (s *Spec) RolloutChecks() []string {
+	var out []string
+	for _, c := range s.Checks {
+		if c.DuringRollout {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
 // IsSpec reports whether obj is a Verification (of any version of shipsafe.io).
 func IsSpec(obj *unstructured.Unstructured) bool {
 	gvk := obj.GroupVersionKind()
@@ -153,12 +171,13 @@ type rawService struct {
 }
 
 type rawCheck struct {
-	Name         string         `json:"name"`
-	FailureLimit int            `json:"failureLimit,omitempty"`
-	Inconclusive Policy         `json:"inconclusive,omitempty"`
-	HTTP         *rawHTTP       `json:"http,omitempty"`
-	Prometheus   *rawPrometheus `json:"prometheus,omitempty"`
-	Job          *rawJob        `json:"job,omitempty"`
+	Name          string         `json:"name"`
+	FailureLimit  int            `json:"failureLimit,omitempty"`
+	Inconclusive  Policy         `json:"inconclusive,omitempty"`
+	DuringRollout bool           `json:"duringRollout,omitempty"`
+	HTTP          *rawHTTP       `json:"http,omitempty"`
+	Prometheus    *rawPrometheus `json:"prometheus,omitempty"`
+	Job           *rawJob        `json:"job,omitempty"`
 }
 
 type rawHTTP struct {
@@ -282,7 +301,7 @@ func (r *rawService) convert(at string) (ServiceRef, error) {
 
 func (r *rawCheck) convert(at string) (Check, []error) {
 	var errs []error
-	c := Check{Name: r.Name, FailureLimit: r.FailureLimit, Inconclusive: r.Inconclusive}
+	c := Check{Name: r.Name, FailureLimit: r.FailureLimit, Inconclusive: r.Inconclusive, DuringRollout: r.DuringRollout}
 	if !validName(r.Name) {
 		errs = append(errs, fmt.Errorf("%s.name: %q: want lowercase letters, digits and '-', at most 40", at, r.Name))
 	}
@@ -315,6 +334,9 @@ func (r *rawCheck) convert(at string) (Check, []error) {
 	}
 	if kinds != 1 {
 		errs = append(errs, fmt.Errorf("%s: give exactly one of http, prometheus and job (got %d)", at, kinds))
+	}
+	if r.DuringRollout && r.Job != nil {
+		errs = append(errs, fmt.Errorf("%s.duringRollout: a job check runs once, after the release is ready; duringRollout applies to http and prometheus checks", at))
 	}
 	return c, errs
 }

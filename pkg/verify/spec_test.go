@@ -30,6 +30,7 @@ spec:
   checks:
   - name: healthz
     failureLimit: 2
+    duringRollout: true
     http:
       service: web
       port: 8080
@@ -65,7 +66,7 @@ func TestParseFull(t *testing.T) {
 	}
 	h := s.Checks[0]
 	if h.Type() != "http" || h.FailureLimit != 2 || h.Inconclusive != PolicyFail || h.HTTP.Port != "8080" ||
-		h.HTTP.Scheme != "http" || h.HTTP.Timeout != time.Second || h.HTTP.Expect.JSON.Equals != "up" {
+		h.HTTP.Scheme != "http" || h.HTTP.Timeout != time.Second || h.HTTP.Expect.JSON.Equals != "up" || !h.DuringRollout {
 		t.Errorf("http check = %+v %+v", h, h.HTTP)
 	}
 	p := s.Checks[1]
@@ -78,6 +79,9 @@ func TestParseFull(t *testing.T) {
 	}
 	if NeedsPrometheus(s) {
 		t.Error("NeedsPrometheus: the spec names a Prometheus")
+	}
+	if got := s.RolloutChecks(); len(got) != 1 || got[0] != "healthz" || s.Checks[1].DuringRollout {
+		t.Errorf("RolloutChecks = %v, want [healthz]", got)
 	}
 }
 
@@ -178,6 +182,10 @@ spec: {for: 1m, checks: [{name: a, job: {spec: {template: {spec: {}}}}}]}`, "a J
 kind: Verification
 metadata: {name: v}
 spec: {for: 1m, prometheus: {service: {port: 9090}}, checks: [{name: a, prometheus: {query: up, condition: "> 0"}}]}`, "spec.prometheus.service.name: missing"},
+		"job during the rollout": {`apiVersion: shipsafe.io/v1alpha1
+kind: Verification
+metadata: {name: v}
+spec: {for: 1m, checks: [{name: a, duringRollout: true, job: {spec: {template: {spec: {containers: [{name: t, image: x}]}}}}}]}`, "duringRollout applies to http and prometheus checks"},
 		"bad name": {`apiVersion: shipsafe.io/v1alpha1
 kind: Verification
 metadata: {name: v}

@@ -48,6 +48,21 @@ func (t *tally) add(s Sample) bool {
 	return t.res.Failed
 }
 
+// addDuringRollout records s, taken during the rollout, and reports whether the check
+// has now failed. An inconclusive sample is marked Uncounted and counted nowhere but
+// in RolloutUncounted: before every object is ready, new pods may not be reachable or
+// scraped yet. Any other sample counts as add counts it.
+func (t *tally) addDuringRollout(s *Sample) bool {
+	s.DuringRollout = true
+	if s.Outcome == Inconclusive {
+		s.Uncounted = true
+		t.res.RolloutUncounted++
+		return false
+	}
+	t.res.RolloutSamples++
+	return t.add(*s)
+}
+
 // judge returns the verdict of the window from its checks' tallies: passed unless a
 // check failed or the window was interrupted.
 func judge(tallies []*tally, v Verdict) Verdict {

@@ -28,6 +28,12 @@ type Sample struct {
 	Threshold string `json:"threshold,omitempty"`
 	// Detail explains a failed or inconclusive sample.
 	Detail string `json:"detail,omitempty"`
+	// DuringRollout marks a sample taken while the release's objects were rolled out,
+	// before they were all ready.
+	DuringRollout bool `json:"duringRollout,omitempty"`
+	// Uncounted marks an inconclusive sample taken during the rollout: it counts neither
+	// as a sample nor as a failure, whatever the check's policy.
+	Uncounted bool `json:"uncounted,omitempty"`
 }
 
 // String renders the sample on one line.
@@ -41,6 +47,12 @@ func (s Sample) String() string {
 	}
 	if s.Detail != "" {
 		out += ": " + s.Detail
+	}
+	switch {
+	case s.Uncounted:
+		out += " (during the rollout: not counted)"
+	case s.DuringRollout:
+		out += " (during the rollout)"
 	}
 	return out
 }
@@ -57,6 +69,10 @@ type CheckResult struct {
 	BaselineNote string   `json:"baselineNote,omitempty"`
 	Samples      int      `json:"samples"`
 	Failures     int      `json:"failures"`
+	// RolloutSamples counts the Samples taken during the rollout; RolloutUncounted the
+	// inconclusive samples then, which count nowhere else.
+	RolloutSamples   int `json:"rolloutSamples,omitempty"`
+	RolloutUncounted int `json:"rolloutUncounted,omitempty"`
 	// Inconclusive counts inconclusive samples, whatever the policy made of them.
 	Inconclusive int    `json:"inconclusive"`
 	FailureLimit int    `json:"failureLimit"`
@@ -68,11 +84,21 @@ type CheckResult struct {
 	Last *Sample `json:"last,omitempty"`
 }
 
-// Verdict is the outcome of a verification window.
+// Verdict is the outcome of a verification window, or of the sampling during the
+// rollout (DuringRollout).
 type Verdict struct {
-	Passed bool      `json:"passed"`
-	Start  time.Time `json:"start"`
-	End    time.Time `json:"end"`
+	Passed bool `json:"passed"`
+	// Start and End bound the window, or with DuringRollout the sampling during the
+	// rollout.
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// DuringRollout says the verdict covers only the rollout, before every object was
+	// ready (Runner.Rollout): a failed one is a breach that stopped the rollout, and the
+	// window did not run.
+	DuringRollout bool `json:"duringRollout,omitempty"`
+	// RolloutStart, on a window's verdict, is when sampling during the rollout began
+	// (zero: no check was sampled then); the counts include those samples.
+	RolloutStart time.Time `json:"rolloutStart,omitzero"`
 	// Window and Interval are the spec's.
 	Window   time.Duration `json:"window"`
 	Interval time.Duration `json:"interval"`
@@ -103,6 +129,9 @@ func (v *Verdict) Reason() string {
 	var parts []string
 	for _, c := range v.Failed() {
 		s := fmt.Sprintf("check %s (%s) failed", c.Name, c.Type)
+		if v.DuringRollout {
+			s += " during the rollout"
+		}
 		if len(c.Bad) > 0 {
 			b := c.Bad[len(c.Bad)-1]
 			if b.Value != "" {
@@ -134,9 +163,8 @@ func (v *Verdict) Evidence() []string {
 		if c.Failed {
 			state = "FAILED"
 		}
-		out = append(out, fmt.Sprintf("check %s (%s) %s: %d of %d samples failed (failureLimit %d), %d inconclusive (policy: %s); query: %s; window %s every %s from %s to %s",
-			c.Name, c.Type, state, c.Failures, c.Samples, c.FailureLimit, c.Inconclusive, c.Policy, c.Query,
-			v.Window, v.Interval, v.Start.UTC().Format("15:04:05"), v.End.UTC().Format("15:04:05")))
+		out = append(out, fmt.Sprintf("check %s (%s) %s: %d of %d samples failed (failureLimit %d), %d inconclusive (policy: %s); query: %s; %s",
+			c.Name, c.Type, state, c.Failures, c.Samples, c.FailureLimit, c.Inconclusive, c.Policy, c.Query, v.span(c)))
 		if c.BaselineNote != "" {
 			out = append(out, fmt.Sprintf("check %s baseline: %s", c.Name, c.BaselineNote))
 		}
@@ -147,11 +175,28 @@ func (v *Verdict) Evidence() []string {
 	return out
 }
 
+// span says when a check's samples were taken: the window, the rollout, or both.
+func (v *Verdict) span(c CheckResult) string {
+	clock := func(t time.Time) string { return t.UTC().Format("15:04:05") }
+	if v.DuringRollout {
+		return fmt.Sprintf("during the rollout, every %s from %s to %s, before every object was ready (the %s window did not start)",
+			v.Interval, clock(v.Start), clock(v.End), v.Window)
+	}
+	s := fmt.Sprintf("window %s every %s from %s to %s", v.Window, v.Interval, clock(v.Start), clock(v.End))
+	if c.RolloutSamples > 0 || c.RolloutUncounted > 0 {
+		s += fmt.Sprintf(", after %d counted samples during the rollout from %s", c.RolloutSamples, clock(v.RolloutStart))
+	}
+	return s
+}
+
 // Summary is one line per check for a passed verdict.
 func (v *Verdict) Summary() []string {
 	var out []string
 	for _, c := range v.Checks {
 		s := fmt.Sprintf("check %s (%s): %d of %d samples passed", c.Name, c.Type, c.Samples-c.Failures-c.Inconclusive, c.Samples)
+		if c.RolloutSamples > 0 {
+			s += fmt.Sprintf(" (%d of them during the rollout)", c.RolloutSamples)
+		}
 		if c.Last != nil && c.Last.Value != "" {
 			s += fmt.Sprintf(", last value %s (want %s)", c.Last.Value, c.Last.Threshold)
 		}
@@ -160,6 +205,9 @@ func (v *Verdict) Summary() []string {
 			if c.Policy == PolicyPass {
 				s += " counted as passed by its policy (inconclusive: pass)"
 			}
+		}
+		if c.RolloutUncounted > 0 {
+			s += fmt.Sprintf("; %d inconclusive during the rollout, not counted", c.RolloutUncounted)
 		}
 		if c.BaselineNote != "" {
 			s += "; baseline " + c.BaselineNote

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +18,9 @@ import (
 // TestVerifyBenchmark measures, with a 30 s window sampled every 2 s and Prometheus
 // scraping every 2 s: the seconds from the first scraped sample of a bad version's
 // errors to shipsafe's failed verdict, and the total time of a good deploy. It runs only
-// with SHIPSAFE_BENCH_VERIFY=1 (docs/benchmarks.md holds its results).
+// with SHIPSAFE_BENCH_VERIFY=1 (docs/benchmarks.md holds its results); with
+// SHIPSAFE_BENCH_VERIFY_DURING_ROLLOUT=1 its check is also sampled during the rollout
+// (duringRollout: true).
 func TestVerifyBenchmark(t *testing.T) {
 	if os.Getenv("SHIPSAFE_BENCH_VERIFY") != "1" {
 		t.Skip("a benchmark: set SHIPSAFE_BENCH_VERIFY=1 to run it")
@@ -31,7 +31,11 @@ func TestVerifyBenchmark(t *testing.T) {
 	prom := promtest.Start(t, e.client, ns)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	spec := verification("0s", "30s", "2s", errorRateCheck(ns, "< 0.05", "fail", ""))
+	check, mode := errorRateCheck(ns, "< 0.05", "fail", ""), "after ready"
+	if os.Getenv("SHIPSAFE_BENCH_VERIFY_DURING_ROLLOUT") == "1" {
+		check, mode = duringRollout(check), "during the rollout too"
+	}
+	spec := verification("0s", "30s", "2s", check)
 	deploy := func(version, rate string) (result, time.Duration) {
 		start := time.Now()
 		r := e.shipsafe(t, ctx, "-n", ns, "deploy", "web", "-o", "json", "--prometheus-url", prom.URL, "-f", writeManifest(t,
@@ -46,36 +50,18 @@ func TestVerifyBenchmark(t *testing.T) {
 	for i := 1; i <= runs; i++ {
 		r, took := deploy(fmt.Sprintf("good%d", i), "0")
 		wantExit(t, r, 0)
-		t.Logf("RESULT good deploy %d with a 30 s window: %.1f s in all", i, took.Seconds())
+		t.Logf("RESULT (checks %s) good deploy %d with a 30 s window: %.1f s in all", mode, i, took.Seconds())
 
 		bad := time.Now()
 		r, took = deploy(fmt.Sprintf("bad%d", i), "0.2")
 		wantExit(t, r, 1)
-		verdict := verdictTime(t, r.stdout)
+		tl := timelineOf(t, r.stdout)
+		verdict := tl.failed.Time
 		first := firstBadSample(t, ctx, prom.URL, ns, bad)
-		t.Logf("RESULT bad deploy %d: first bad sample scraped at %s, verdict at %s: %.1f s; whole deploy with the rollback and the target's 30 s window: %.1f s",
-			i, first.Format("15:04:05.000"), verdict.Format("15:04:05.000"), verdict.Sub(first).Seconds(), took.Seconds())
+		t.Logf("RESULT (checks %s) bad deploy %d: first bad sample scraped at %s, verdict at %s: %.1f s; tracking ended at %s (%s): verdict %+.1f s after it; whole deploy with the rollback and the target's 30 s window: %.1f s",
+			mode, i, first.Format("15:04:05.000"), verdict.Format("15:04:05.000"), verdict.Sub(first).Seconds(),
+			tl.done.Time.Format("15:04:05.000"), tl.done.Message, verdict.Sub(tl.done.Time).Seconds(), took.Seconds())
 	}
-}
-
-// verdictTime returns the time of the first failed verification sample in a deploy's
-// -o json events.
-func verdictTime(t *testing.T, stdout string) time.Time {
-	t.Helper()
-	sc := bufio.NewScanner(strings.NewReader(stdout))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var ev struct {
-			Time    time.Time `json:"time"`
-			Kind    string    `json:"kind"`
-			Message string    `json:"message"`
-		}
-		if json.Unmarshal(sc.Bytes(), &ev) == nil && ev.Kind == "Warning" && strings.HasPrefix(ev.Message, "verify: ") && strings.Contains(ev.Message, ": fail ") {
-			return ev.Time
-		}
-	}
-	t.Fatalf("no failed verification sample in:\n%s", stdout)
-	return time.Time{}
 }
 
 // firstBadSample asks Prometheus for the raw samples of the 500 counters of ns and

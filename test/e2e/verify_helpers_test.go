@@ -20,6 +20,9 @@ type metricsApp struct {
 	HealthzStatus int
 	// SelfLoad is requests per second each pod sends itself (0: none).
 	SelfLoad int
+	// MinReadySeconds slows the rollout: each new pod counts as available only this
+	// long after it is ready, while it already serves (0: none).
+	MinReadySeconds int
 }
 
 var metricsTemplate = template.Must(template.New("").Parse(`apiVersion: apps/v1
@@ -28,6 +31,11 @@ metadata:
   name: web
 spec:
   replicas: {{.Replicas}}
+{{- if .MinReadySeconds}}
+  minReadySeconds: {{.MinReadySeconds}}
+  strategy:
+    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}
+{{- end}}
   selector:
     matchLabels: {app: web}
   template:
@@ -99,6 +107,13 @@ const healthzCheck = `  - name: healthz
       port: http
       path: /healthz
       expect: {status: 200, json: {path: status, equals: up}}`
+
+// duringRollout marks a check (one of healthzCheck, errorRateCheck) to be sampled
+// during the rollout too.
+func duringRollout(check string) string {
+	name, rest, _ := strings.Cut(check, "\n")
+	return name + "\n    duringRollout: true\n" + rest
+}
 
 // errorRateCheck is a prometheus check of web's share of 500 answers in ns.
 func errorRateCheck(ns, condition, policy, baseline string) string {
