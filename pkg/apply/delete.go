@@ -42,7 +42,10 @@ const deleteAttempts = 5
 // annotation manifest.HelmResourcePolicyAnnotation or manifest.ResourcePolicyAnnotation
 // set to keep is not deleted but loses the owner's label and annotation. Objects already
 // gone, also those of a kind the cluster no longer serves in any version, are not an
-// error. A failure does not stop the other deletes (fanout.Each). It returns the
+// error. An object recorded under a version the cluster no longer serves is deleted
+// through the version it serves now (its preferred one), as kubectl and Helm do, also
+// when that version was retired after discovery was read (remap); it is never taken
+// for gone while it exists. A failure does not stop the other deletes (fanout.Each). It returns the
 // objects it deleted and every error joined.
 func (a *Applier) Delete(ctx context.Context, objs []*unstructured.Unstructured, opts DeleteOptions) ([]*unstructured.Unstructured, error) {
 	groups := manifest.Groups(objs)
@@ -85,15 +88,26 @@ func (a *Applier) deleteOne(ctx context.Context, obj *unstructured.Unstructured,
 		}
 		return false, &Error{Key: key, Op: "delete", Err: err}
 	}
-	ri := a.metadata.Resource(m.Resource)
-	var res metadata.ResourceInterface = ri
-	if m.Scope.Name() == meta.RESTScopeNameNamespace {
-		res = ri.Namespace(obj.GetNamespace())
-	}
-	var uid types.UID
+	res := a.metadataResource(m, obj.GetNamespace())
+	var (
+		uid      types.UID
+		remapped bool
+	)
 	for range deleteAttempts {
 		live, err := res.Get(ctx, obj.GetName(), metav1.GetOptions{})
 		switch {
+		case notServed(err) && !remapped:
+			// Discovery was read before the version was retired: read it again.
+			remapped = true
+			if m, err = a.remap(obj.GroupVersionKind(), m); errors.Is(err, ErrUnknownKind) {
+				return false, nil // no version is served any more: the CRD is gone, so is the object
+			} else if err != nil {
+				return false, &Error{Key: key, Op: "delete", Err: err}
+			}
+			res = a.metadataResource(m, obj.GetNamespace())
+			continue
+		case notServed(err):
+			return false, &Error{Key: key, Op: "delete", Err: fmt.Errorf("%w; %s", err, notServedHint)}
 		case apierrors.IsNotFound(err):
 			return false, nil
 		case err != nil:
@@ -127,6 +141,8 @@ func (a *Applier) deleteOne(ctx context.Context, obj *unstructured.Unstructured,
 			Preconditions:     &metav1.Preconditions{UID: &uid, ResourceVersion: &rv},
 		})
 		switch {
+		case notServed(err):
+			continue // its version was retired since the read: read it again
 		case apierrors.IsNotFound(err):
 			return false, nil
 		case apierrors.IsConflict(err):
@@ -153,6 +169,55 @@ func (a *Applier) disown(ctx context.Context, res metadata.ResourceInterface, li
 	}
 	_, err = res.Patch(ctx, live.Name, types.MergePatchType, patch, metav1.PatchOptions{})
 	return err
+}
+
+// notServedHint says what to do about an object whose version the API server does not
+// serve although discovery lists it.
+const notServedHint = "the object may still exist: delete it with kubectl through a version its CRD serves " +
+	"(kubectl get crd shows them), then run the command again"
+
+// notServed reports whether err is the API server's 404 for a resource it does not serve
+// (a plain "404 page not found", not a Status naming the object): the object's version
+// was retired since discovery was read. It is not "the object is gone".
+func notServed(err error) bool {
+	var st apierrors.APIStatus
+	if !apierrors.IsNotFound(err) || !errors.As(err, &st) || st.Status().Details == nil {
+		return false
+	}
+	for _, c := range st.Status().Details.Causes {
+		if c.Type == metav1.CauseTypeUnexpectedServerResponse {
+			return true
+		}
+	}
+	return false
+}
+
+// remap reads discovery again and maps gvk's kind anew (mappingAnyVersion), after the
+// API server answered 404 for the resource of mapping was. It returns ErrUnknownKind
+// when no version is served any more, and an error naming the resource when discovery
+// still maps it to was.
+func (a *Applier) remap(gvk schema.GroupVersionKind, was *meta.RESTMapping) (*meta.RESTMapping, error) {
+	if r, ok := a.mapper.(meta.ResettableRESTMapper); ok {
+		r.Reset()
+	}
+	m, err := a.mappingAnyVersion(gvk)
+	if err != nil {
+		return nil, err
+	}
+	if m.Resource == was.Resource {
+		return nil, fmt.Errorf("the API server answers 404 for %s in %s, which discovery lists as served; %s",
+			m.Resource.Resource, m.Resource.GroupVersion(), notServedHint)
+	}
+	return m, nil
+}
+
+// metadataResource returns the metadata client of mapping m in namespace (ignored for a
+// cluster-scoped kind).
+func (a *Applier) metadataResource(m *meta.RESTMapping, namespace string) metadata.ResourceInterface {
+	if m.Scope.Name() == meta.RESTScopeNameNamespace {
+		return a.metadata.Resource(m.Resource).Namespace(namespace)
+	}
+	return a.metadata.Resource(m.Resource)
 }
 
 // mappingAnyVersion maps gvk's kind, in its version when the cluster still serves it,
