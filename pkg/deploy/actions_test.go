@@ -208,9 +208,9 @@ func TestImport(t *testing.T) {
 		unmanaged := deploytest.Object("v1", "ConfigMap", ns, "a", map[string]any{"v": "helm"})
 		e := deploytest.New(unmanaged)
 		var dropped []string
-		e.Cluster.DropManagersFunc = func(_ context.Context, _ []*unstructured.Unstructured, managers []string) error {
+		e.Cluster.DropManagersFunc = func(_ context.Context, _ []*unstructured.Unstructured, managers []string) ([]*unstructured.Unstructured, error) {
 			dropped = managers
-			return nil
+			return nil, nil
 		}
 		var warnings []string
 		res, err := deploy.NewImport(e.Config).Run(context.Background(), deploy.ImportOptions{

@@ -88,16 +88,24 @@ func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstruc
 			ev.emit(Event{Kind: Step, Object: k.String(), Message: keptReplicas(k, kept)})
 		},
 	})
+	var f *failure
 	if err != nil {
-		return track.Result{}, &failure{reason: interruption(wctx, fmt.Sprintf("apply: %v", err))}
+		f = &failure{reason: interruption(wctx, fmt.Sprintf("apply: %v", err))}
 	}
-	if err := plan.RecordApplied(rev.Applied, toApply, applied); err != nil {
-		return track.Result{}, &failure{reason: fmt.Sprintf("record what was applied: %v", err)}
-	}
-	if len(s.takeOverFrom) > 0 {
-		if err := d.cfg.Cluster.DropManagers(wctx, objs, s.takeOverFrom); err != nil {
-			return track.Result{}, &failure{reason: interruption(wctx, fmt.Sprintf("take ownership: %v", err))}
+	if f == nil && len(s.takeOverFrom) > 0 {
+		dropped, err := d.cfg.Cluster.DropManagers(wctx, objs, s.takeOverFrom)
+		applied = asApplied(applied, dropped) // the resourceVersions the drop produced
+		if err != nil {
+			f = &failure{reason: interruption(wctx, fmt.Sprintf("take ownership: %v", err))}
 		}
+	}
+	// Recorded even after a failure: putting back the objects the revision adopted checks
+	// that nobody changed them since (plan.ChangedSinceAdopted).
+	if err := plan.RecordApplied(rev.Applied, toApply, applied); err != nil && f == nil {
+		f = &failure{reason: fmt.Sprintf("record what was applied: %v", err)}
+	}
+	if f != nil {
+		return track.Result{}, f
 	}
 	onApplied()
 	ev.step(fmt.Sprintf("waiting for %d objects to be ready (timeout %s)", len(objs), s.Timeout))

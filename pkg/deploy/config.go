@@ -24,8 +24,9 @@ type Applier interface {
 	// are *apply.Error values, joined.
 	Apply(ctx context.Context, objs []*unstructured.Unstructured, opts apply.Options) ([]*unstructured.Unstructured, error)
 	// DropManagers removes the managedFields entries of managers from the live objs that
-	// shipsafe manages (the ownership transfer of an import).
-	DropManagers(ctx context.Context, objs []*unstructured.Unstructured, managers []string) error
+	// shipsafe manages (the ownership transfer of an import) and returns the server's
+	// answers for those it changed.
+	DropManagers(ctx context.Context, objs []*unstructured.Unstructured, managers []string) ([]*unstructured.Unstructured, error)
 }
 
 // Deleter deletes objects; *apply.Applier implements it.
@@ -34,6 +35,15 @@ type Deleter interface {
 	// are no error; the others are reported to opts.OnLeft) and returns those it deleted
 	// and every failure joined.
 	Delete(ctx context.Context, objs []*unstructured.Unstructured, opts apply.DeleteOptions) ([]*unstructured.Unstructured, error)
+}
+
+// Restorer puts objects a failed revision adopted back as they were; *apply.Applier
+// implements it.
+type Restorer interface {
+	// Restore puts each of priors (apply.PriorOf) back as it was, unless it is gone,
+	// re-created or opts.Changed refuses it (those are reported to opts.OnLeft), and
+	// returns those it put back and every failure joined.
+	Restore(ctx context.Context, priors []*unstructured.Unstructured, opts apply.RestoreOptions) ([]*unstructured.Unstructured, error)
 }
 
 // Reader reads live objects; *apply.Applier implements it.
@@ -48,6 +58,7 @@ type Reader interface {
 type Cluster interface {
 	Applier
 	Deleter
+	Restorer
 	Reader
 }
 

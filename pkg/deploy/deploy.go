@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/shipsafe/shipsafe/pkg/apply"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 	"github.com/shipsafe/shipsafe/pkg/plan"
 	"github.com/shipsafe/shipsafe/pkg/release"
@@ -222,6 +223,9 @@ func (d *Deploy) recordPending(ctx context.Context, s *spec, objs []*unstructure
 			rev.Created = append(rev.Created, release.RefOf(o))
 		}
 	}
+	if err := d.recordPriors(ctx, rev, plan.Adopting(objs, existing, ownerOf(rev))); err != nil {
+		return nil, stoppedBeforeChange(ctx, s.Release, err)
+	}
 	if rev.Applied, err = plan.Unchanged(objs, last, existing); err != nil {
 		return nil, stoppedBeforeChange(ctx, s.Release, err)
 	}
@@ -231,7 +235,33 @@ func (d *Deploy) recordPending(ctx context.Context, s *spec, objs []*unstructure
 	cctx, cancel := detached(ctx, recordTimeout)
 	defer cancel()
 	if err := d.cfg.Store.Create(cctx, rev); err != nil {
+		var tooLarge *store.TooLargeError
+		if errors.As(err, &tooLarge) && len(rev.Adopted) > 0 {
+			// Only the adopted objects' prior state can have made it too large (the
+			// record without them was checked before the lock): nothing changed.
+			return nil, &InputError{Err: fmt.Errorf("record revision %d of %q with the %d objects it adopts as they are now: %w; adopt fewer objects at a time",
+				rev.Number, s.Release, len(rev.Adopted), err)}
+		}
 		return nil, fmt.Errorf("record revision %d of %q: %w", rev.Number, s.Release, err)
 	}
 	return rev, nil
+}
+
+// recordPriors reads each of adopting (objects rev takes over from no owner or another)
+// as it is now into rev.Adopted (apply.PriorOf), so that a failed or interrupted rev
+// puts them back. One deleted since it was listed is one rev creates: it goes to
+// rev.Created instead.
+func (d *Deploy) recordPriors(ctx context.Context, rev *release.Revision, adopting []*unstructured.Unstructured) error {
+	for _, o := range adopting {
+		live, err := d.cfg.Cluster.Get(ctx, o.GroupVersionKind(), o.GetNamespace(), o.GetName())
+		if err != nil {
+			return fmt.Errorf("read %s as it is before adopting it: %w", manifest.KeyOf(o), err)
+		}
+		if live == nil {
+			rev.Created = append(rev.Created, release.RefOf(o))
+			continue
+		}
+		rev.Adopted = append(rev.Adopted, apply.PriorOf(live))
+	}
+	return nil
 }

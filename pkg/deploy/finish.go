@@ -66,6 +66,7 @@ func (d *Deploy) markDeployed(ctx context.Context, opts *RunOptions, rev *releas
 	if err := rev.Transition(release.StatusDeployed, now); err != nil {
 		return err
 	}
+	rev.Adopted = nil // adoption that succeeded needs no undoing
 	if err := d.cfg.Store.Update(rctx, rev); err != nil {
 		return fmt.Errorf("record revision %d of %q as deployed: %w; the objects are deployed and ready, "+
 			"but the release record still says pending: the next deploy of %s records it as deployed "+

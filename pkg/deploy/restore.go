@@ -9,6 +9,7 @@ import (
 
 	"github.com/shipsafe/shipsafe/pkg/apply"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
+	"github.com/shipsafe/shipsafe/pkg/plan"
 	"github.com/shipsafe/shipsafe/pkg/release"
 )
 
@@ -61,8 +62,9 @@ func lockLostDuring(opts *RunOptions) error {
 }
 
 // restore brings the cluster back to the last deployed revision: it re-applies that
-// revision's objects, deletes what only rev created, and waits for readiness. With no
-// last deployed revision (a failed first install) it deletes everything rev created.
+// revision's objects, deletes what only rev created, puts back as they were the objects
+// rev adopted (putBack), and waits for readiness. With no last deployed revision (a
+// failed first install) it deletes everything rev created and puts back what it adopted.
 // It runs under context.WithoutCancel with opts.RollbackTimeout, and stops waiting when
 // opts.Stop closes or the run's lock is lost. It reports whether the cluster is
 // consistent again.
@@ -96,7 +98,11 @@ func (d *Deploy) restore(ctx context.Context, opts *RunOptions, rev, last *relea
 			return false, fmt.Errorf("re-apply revision %d: %w", last.Number, err)
 		}
 	} else {
-		ev.step("first install failed: removing the objects it created")
+		msg := "first install failed: removing the objects it created"
+		if len(rev.Adopted) > 0 {
+			msg += fmt.Sprintf(" and putting back the %d it adopted", len(rev.Adopted))
+		}
+		ev.step(msg)
 	}
 	var created []*unstructured.Unstructured
 	for _, ref := range rev.Created {
@@ -117,6 +123,9 @@ func (d *Deploy) restore(ctx context.Context, opts *RunOptions, rev, last *relea
 	}
 	if err != nil {
 		return false, fmt.Errorf("delete objects revision %d created: %w", rev.Number, err)
+	}
+	if err := d.putBack(rctx, rev, keep, ev); err != nil {
+		return false, fmt.Errorf("put back objects revision %d adopted: %w", rev.Number, err)
 	}
 	if last == nil {
 		return true, nil
@@ -205,4 +214,47 @@ func (d *Deploy) recoverInterrupted(ctx context.Context, recs *records, opts Run
 		return 0, nil, 0, fmt.Errorf("recover interrupted revision %d of %q: %w", p.Number, rel, err)
 	}
 	return recovered, nil, 0, nil
+}
+
+// putBack puts the objects rev adopted (rev.Adopted) back as they were before rev, with
+// their spec, data, labels and annotations and without rev's ownership; those that keep
+// (the revision the restore goes back to) holds are re-applied from it instead. An object
+// that belongs to another owner now, or that someone changed since rev applied it
+// (plan.ChangedSinceAdopted), is left as it is with a warning naming it; so is a recorded
+// object that is not among rev's objects (the record is not to be believed on it).
+func (d *Deploy) putBack(ctx context.Context, rev *release.Revision, keep map[manifest.Key]*unstructured.Unstructured, ev *emitter) error {
+	if len(rev.Adopted) == 0 {
+		return nil
+	}
+	desired := manifest.Index(rev.Objects)
+	var priors []*unstructured.Unstructured
+	for _, p := range rev.Adopted {
+		k := manifest.KeyOf(p)
+		if _, ok := keep[k]; ok {
+			continue
+		}
+		if _, ok := desired[k]; !ok {
+			ev.emit(Event{Kind: Warning, Object: k.String(), Message: fmt.Sprintf(
+				"%s: the record of revision %d lists it as adopted but not among its objects: not put back", k, rev.Number)})
+			continue
+		}
+		priors = append(priors, p)
+	}
+	owner := ownerOf(rev)
+	restored, err := d.cfg.Cluster.Restore(ctx, priors, apply.RestoreOptions{
+		Changed: func(live *unstructured.Unstructured) string {
+			k := manifest.KeyOf(live)
+			was, recorded := rev.Applied[k.String()]
+			return plan.ChangedSinceAdopted(live, desired[k], was, recorded, owner)
+		},
+		OnLeft: func(k manifest.Key, why string) {
+			ev.emit(Event{Kind: Warning, Object: k.String(), Message: fmt.Sprintf(
+				"%s, adopted by revision %d: %s", k, rev.Number, why)})
+		},
+	})
+	for _, o := range restored {
+		k := manifest.KeyOf(o)
+		ev.emit(Event{Kind: Step, Object: k.String(), Message: fmt.Sprintf("%s: put back as it was before revision %d adopted it", k, rev.Number)})
+	}
+	return err
 }

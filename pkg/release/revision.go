@@ -35,6 +35,14 @@ type Revision struct {
 	// written while the revision is pending, before anything is applied, so that the
 	// cleanup of a failed or interrupted revision works even after the deployer is killed.
 	Created []ObjectRef `json:"created,omitempty"`
+	// Adopted holds each object that existed without belonging to this release (made by
+	// hand, by another tool, or by another release) and that the revision takes over, as
+	// it was before (apply.PriorOf: without status and server-set metadata, with its uid,
+	// resourceVersion and managedFields). Like Created it is written while the revision is
+	// pending, before anything is applied, so that a failed or interrupted revision puts
+	// these objects back as they were instead of leaving them with its spec and ownership.
+	// A deployed revision has none: adoption that succeeded needs no undoing.
+	Adopted []*unstructured.Unstructured `json:"adopted,omitempty"`
 	// Applied is, by object key (manifest.Key.String()), the state this revision applied
 	// or found unchanged: see AppliedState. Objects without an entry (records written
 	// before it existed, applies that failed) are always applied by the next deploy.
@@ -103,6 +111,14 @@ func (r *Revision) DeepCopy() *Revision {
 	c.Verified = r.Verified.DeepCopy()
 	if r.Created != nil {
 		c.Created = append([]ObjectRef(nil), r.Created...)
+	}
+	if r.Adopted != nil {
+		c.Adopted = make([]*unstructured.Unstructured, len(r.Adopted))
+		for i, o := range r.Adopted {
+			if o != nil {
+				c.Adopted[i] = o.DeepCopy()
+			}
+		}
 	}
 	c.Applied = cloneApplied(r.Applied)
 	if r.Progress != nil {

@@ -47,6 +47,7 @@ func TestDeepCopy(t *testing.T) {
 		Release: "web", Number: 2, Status: StatusPending,
 		Objects:  []*unstructured.Unstructured{{Object: map[string]any{"kind": "ConfigMap", "data": map[string]any{"k": "v"}}}},
 		Created:  []ObjectRef{{Kind: "ConfigMap", Name: "c"}},
+		Adopted:  []*unstructured.Unstructured{{Object: map[string]any{"kind": "ConfigMap", "data": map[string]any{"k": "was"}}}},
 		Evidence: []string{"e"},
 		Verified: &Verified{Passed: true, Checks: []string{"check"}},
 		Progress: &Progress{Applied: true},
@@ -61,13 +62,14 @@ func TestDeepCopy(t *testing.T) {
 	c.Objects[0].Object["data"].(map[string]any)["k"] = "changed"
 	c.Objects[0] = nil
 	c.Created[0].Name = "changed"
+	c.Adopted[0].Object["data"].(map[string]any)["k"] = "changed"
 	c.Evidence[0] = "changed"
 	c.Verified.Checks[0], c.Verified.Passed = "changed", false
 	c.Progress.Ready = true
 	c.Unpruned[0].Name = "changed"
 	c.Status = StatusFailed
 	if orig.Objects[0] == nil || orig.Objects[0].Object["data"].(map[string]any)["k"] != "v" ||
-		orig.Created[0].Name != "c" || orig.Evidence[0] != "e" || orig.Status != StatusPending ||
+		orig.Created[0].Name != "c" || orig.Adopted[0].Object["data"].(map[string]any)["k"] != "was" || orig.Evidence[0] != "e" || orig.Status != StatusPending ||
 		orig.Progress.Ready || orig.Verified.Checks[0] != "check" || !orig.Verified.Passed || orig.Unpruned[0].Name != "old" ||
 		orig.Hooks[0].Object.GetKind() != "Job" || orig.Hooks[0].Events[0] != "pre-delete" || orig.Hooks[0].DeletePolicies[0] != "hook-succeeded" {
 		t.Fatalf("changing the copy changed the original: %+v", orig)

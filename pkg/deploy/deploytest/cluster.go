@@ -31,14 +31,17 @@ type Cluster struct {
 	// ExistingFunc, when set, replaces Existing.
 	ExistingFunc func(ctx context.Context, objs []*unstructured.Unstructured) (map[manifest.Key]*metav1.ObjectMeta, error)
 	// DropManagersFunc, when set, replaces DropManagers (which otherwise does nothing).
-	DropManagersFunc func(ctx context.Context, objs []*unstructured.Unstructured, managers []string) error
+	DropManagersFunc func(ctx context.Context, objs []*unstructured.Unstructured, managers []string) ([]*unstructured.Unstructured, error)
+	// RestoreFunc, when set, replaces Restore.
+	RestoreFunc func(ctx context.Context, priors []*unstructured.Unstructured, opts apply.RestoreOptions) ([]*unstructured.Unstructured, error)
 
-	mu      sync.Mutex
-	objects map[manifest.Key]*unstructured.Unstructured
-	version int
-	applied []manifest.Key
-	checked []manifest.Key
-	deleted []manifest.Key
+	mu       sync.Mutex
+	objects  map[manifest.Key]*unstructured.Unstructured
+	version  int
+	applied  []manifest.Key
+	checked  []manifest.Key
+	deleted  []manifest.Key
+	restored []manifest.Key
 }
 
 // NewCluster returns a fake cluster holding copies of objs.
@@ -100,6 +103,13 @@ func (c *Cluster) DryRun() []manifest.Key {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.checked)
+}
+
+// Restored returns the keys of every object put back by Restore, in order.
+func (c *Cluster) Restored() []manifest.Key {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.restored)
 }
 
 // Deleted returns the keys of every object deleted, in order.
@@ -209,17 +219,62 @@ func (c *Cluster) Existing(ctx context.Context, objs []*unstructured.Unstructure
 	for _, o := range objs {
 		k := manifest.KeyOf(o)
 		if live, ok := c.objects[k]; ok {
-			out[k] = &metav1.ObjectMeta{Name: live.GetName(), Namespace: live.GetNamespace(), Labels: live.GetLabels(), UID: live.GetUID(),
-				ResourceVersion: live.GetResourceVersion()}
+			out[k] = &metav1.ObjectMeta{Name: live.GetName(), Namespace: live.GetNamespace(), Labels: live.GetLabels(),
+				Annotations: live.GetAnnotations(), UID: live.GetUID(), ResourceVersion: live.GetResourceVersion(), Generation: live.GetGeneration()}
 		}
 	}
 	return out, nil
 }
 
 // DropManagers does nothing unless DropManagersFunc is set.
-func (c *Cluster) DropManagers(ctx context.Context, objs []*unstructured.Unstructured, managers []string) error {
+func (c *Cluster) DropManagers(ctx context.Context, objs []*unstructured.Unstructured, managers []string) ([]*unstructured.Unstructured, error) {
 	if c.DropManagersFunc != nil {
 		return c.DropManagersFunc(ctx, objs, managers)
 	}
-	return nil
+	return nil, nil
+}
+
+// Restore calls RestoreFunc when set, else RestoreObjects.
+func (c *Cluster) Restore(ctx context.Context, priors []*unstructured.Unstructured, opts apply.RestoreOptions) ([]*unstructured.Unstructured, error) {
+	if c.RestoreFunc != nil {
+		return c.RestoreFunc(ctx, priors, opts)
+	}
+	return c.RestoreObjects(ctx, priors, opts)
+}
+
+// RestoreObjects puts each of priors back as apply.Applier.Restore does: one that is
+// gone, has another uid, or that opts.Changed refuses is left (reported to
+// opts.OnLeft); one still at its prior resourceVersion needs nothing; the others are
+// stored as their prior (at a new resourceVersion). It returns those it put back.
+func (c *Cluster) RestoreObjects(_ context.Context, priors []*unstructured.Unstructured, opts apply.RestoreOptions) ([]*unstructured.Unstructured, error) {
+	var out []*unstructured.Unstructured
+	left := func(k manifest.Key, why string) {
+		if opts.OnLeft != nil {
+			opts.OnLeft(k, why)
+		}
+	}
+	for _, p := range priors {
+		k := manifest.KeyOf(p)
+		live := c.Live(k)
+		switch {
+		case live == nil:
+			left(k, "deleted since it was adopted")
+			continue
+		case live.GetUID() != p.GetUID():
+			left(k, "re-created since it was adopted")
+			continue
+		case live.GetResourceVersion() == p.GetResourceVersion():
+			continue
+		}
+		if why := opts.Changed(live); why != "" {
+			left(k, why)
+			continue
+		}
+		c.mu.Lock()
+		c.put(p)
+		c.restored = append(c.restored, k)
+		c.mu.Unlock()
+		out = append(out, p)
+	}
+	return out, nil
 }

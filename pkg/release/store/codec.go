@@ -28,6 +28,11 @@ func encode(rev *release.Revision) ([]byte, error) {
 			return nil, fmt.Errorf("encode release %s revision %d: object %d is nil", rev.Release, rev.Number, i)
 		}
 	}
+	for i, o := range rev.Adopted {
+		if o == nil {
+			return nil, fmt.Errorf("encode release %s revision %d: adopted object %d is nil", rev.Release, rev.Number, i)
+		}
+	}
 	raw, err := json.Marshal(rev)
 	if err != nil {
 		return nil, fmt.Errorf("encode release %s revision %d: %w", rev.Release, rev.Number, err)
@@ -54,12 +59,14 @@ func encode(rev *release.Revision) ([]byte, error) {
 }
 
 // revisionFields has Revision's fields and JSON names but not its methods; wire shadows
-// its Objects so that objects decode with Kubernetes' number rules (integers stay int64).
+// its Objects and Adopted so that objects decode with Kubernetes' number rules (integers
+// stay int64).
 type revisionFields release.Revision
 
 type wire struct {
 	*revisionFields
 	Objects []json.RawMessage `json:"objects,omitempty"`
+	Adopted []json.RawMessage `json:"adopted,omitempty"`
 }
 
 // decode parses a body written by encode. It reads at most MaxDecodedSize bytes of
@@ -89,15 +96,27 @@ func decode(body []byte) (*release.Revision, error) {
 	if err := json.Unmarshal(raw, &w); err != nil {
 		return nil, fmt.Errorf("decode release record: %w", err)
 	}
-	rev.Objects = nil
-	for i, o := range w.Objects {
-		var m map[string]any
-		if err := utiljson.Unmarshal(o, &m); err != nil {
-			return nil, fmt.Errorf("decode release record %s revision %d: object %d: %w", rev.Release, rev.Number, i, err)
-		}
-		rev.Objects = append(rev.Objects, &unstructured.Unstructured{Object: m})
+	if rev.Objects, err = decodeObjects(rev, "object", w.Objects); err != nil {
+		return nil, err
+	}
+	if rev.Adopted, err = decodeObjects(rev, "adopted object", w.Adopted); err != nil {
+		return nil, err
 	}
 	return rev, nil
+}
+
+// decodeObjects decodes the objects of rev's record (what names them in errors) with
+// Kubernetes' number rules; it returns nil for none.
+func decodeObjects(rev *release.Revision, what string, raw []json.RawMessage) ([]*unstructured.Unstructured, error) {
+	var out []*unstructured.Unstructured
+	for i, o := range raw {
+		var m map[string]any
+		if err := utiljson.Unmarshal(o, &m); err != nil {
+			return nil, fmt.Errorf("decode release record %s revision %d: %s %d: %w", rev.Release, rev.Number, what, i, err)
+		}
+		out = append(out, &unstructured.Unstructured{Object: m})
+	}
+	return out, nil
 }
 
 // decodedSize returns how many bytes the gzip'd body decompresses to, reading at most

@@ -18,6 +18,7 @@ func TestCodecKeepsKubernetesNumbers(t *testing.T) {
 		"apiVersion": "apps/v1", "kind": "Deployment",
 		"spec": map[string]any{"replicas": int64(3), "ratio": 0.25, "big": int64(1 << 53)},
 	}}}}
+	rev.Adopted = []*unstructured.Unstructured{rev.Objects[0].DeepCopy()}
 	body, err := encode(rev)
 	if err != nil {
 		t.Fatal(err)
@@ -26,9 +27,14 @@ func TestCodecKeepsKubernetesNumbers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := got.Objects[0].Object["spec"].(map[string]any)
-	if spec["replicas"] != int64(3) || spec["ratio"] != 0.25 || spec["big"] != int64(1<<53) {
-		t.Fatalf("numbers after a round trip: %#v", spec)
+	for what, objs := range map[string][]*unstructured.Unstructured{"objects": got.Objects, "adopted": got.Adopted} {
+		if len(objs) != 1 {
+			t.Fatalf("%s after a round trip: %d, want 1", what, len(objs))
+		}
+		spec := objs[0].Object["spec"].(map[string]any)
+		if spec["replicas"] != int64(3) || spec["ratio"] != 0.25 || spec["big"] != int64(1<<53) {
+			t.Fatalf("numbers of %s after a round trip: %#v", what, spec)
+		}
 	}
 }
 
