@@ -59,7 +59,8 @@ func interruption(ctx context.Context, detail string) string {
 }
 
 // applyAndTrack applies those objs that rev.Applied does not hold as unchanged, records
-// what it applied in rev.Applied, and waits until all objs are ready, within s.Timeout.
+// what it applied in rev.Applied, and waits until all objs are ready, within s.Timeout;
+// the unchanged ones are judged once and watched only when not ready then.
 // onApplied runs once every object is applied, before the wait. during (nil: none)
 // starts what runs alongside the wait (verification.duringRollout): the wait runs under
 // the context it returns, and the failure its finish returns once the wait is over
@@ -113,7 +114,7 @@ func (d *Deploy) applyAndTrack(ctx context.Context, objs []*unstructured.Unstruc
 	if during != nil {
 		tctx, finish = during(wctx)
 	}
-	res, err := d.cfg.Tracker.Run(tctx, asApplied(objs, applied), ev.track)
+	res, err := d.cfg.Tracker.Run(tctx, asApplied(objs, applied), track.RunOptions{Unchanged: unchangedRefs(objs, toApply)}, ev.track)
 	if f := finish(); f != nil {
 		return res, f
 	}
@@ -136,6 +137,22 @@ func keptReplicas(k manifest.Key, kept apply.KeptReplicas) string {
 		manifestSays = fmt.Sprintf("the manifest says %d", *kept.Manifest)
 	}
 	return fmt.Sprintf("%s: replicas kept at %d, scaled by HorizontalPodAutoscaler %s (%s)", k, kept.Replicas, kept.HPA, manifestSays)
+}
+
+// unchangedRefs names the objs not in toApply: the tracker judges them once instead of
+// watching each (track.RunOptions.Unchanged).
+func unchangedRefs(objs, toApply []*unstructured.Unstructured) map[track.ObjectRef]bool {
+	if len(toApply) == len(objs) {
+		return nil
+	}
+	applying := manifest.Index(toApply)
+	out := make(map[track.ObjectRef]bool, len(objs)-len(toApply))
+	for _, o := range objs {
+		if _, ok := applying[manifest.KeyOf(o)]; !ok {
+			out[manifest.KeyOf(o)] = true
+		}
+	}
+	return out
 }
 
 // asApplied returns objs in their order, each replaced by the object the server answered

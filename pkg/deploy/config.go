@@ -66,7 +66,7 @@ var _ Cluster = (*apply.Applier)(nil)
 
 // Tracker waits until objects are ready or one fails; *track.Tracker implements it.
 type Tracker interface {
-	Run(ctx context.Context, objs []*unstructured.Unstructured, emit func(track.Event)) (track.Result, error)
+	Run(ctx context.Context, objs []*unstructured.Unstructured, opts track.RunOptions, emit func(track.Event)) (track.Result, error)
 }
 
 var _ Tracker = (*track.Tracker)(nil)

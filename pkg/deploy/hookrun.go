@@ -10,6 +10,7 @@ import (
 	"github.com/shipsafe/shipsafe/pkg/apply"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 	"github.com/shipsafe/shipsafe/pkg/release"
+	"github.com/shipsafe/shipsafe/pkg/track"
 )
 
 // hookPollInterval is how often a deleted hook is checked for being gone.
@@ -94,7 +95,7 @@ func (r *hookRunner) runOne(ctx context.Context, event string, h release.Hook) *
 	if err != nil {
 		return fail(fmt.Sprintf("create: %v", err), nil)
 	}
-	res, err := r.cfg.Tracker.Run(ctx, asApplied([]*unstructured.Unstructured{h.Object}, applied), r.ev.track)
+	res, err := r.cfg.Tracker.Run(ctx, asApplied([]*unstructured.Unstructured{h.Object}, applied), track.RunOptions{}, r.ev.track)
 	switch {
 	case err != nil:
 		return fail(notReady(res, err), res.Evidence)

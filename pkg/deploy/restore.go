@@ -11,6 +11,7 @@ import (
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 	"github.com/shipsafe/shipsafe/pkg/plan"
 	"github.com/shipsafe/shipsafe/pkg/release"
+	"github.com/shipsafe/shipsafe/pkg/track"
 )
 
 // errSecondSignal is the cause of a restore's context when Stop closed.
@@ -130,7 +131,7 @@ func (d *Deploy) restore(ctx context.Context, opts *RunOptions, rev, last *relea
 	if last == nil {
 		return true, nil
 	}
-	res, err := d.cfg.Tracker.Run(rctx, asApplied(last.Objects, applied), ev.track)
+	res, err := d.cfg.Tracker.Run(rctx, asApplied(last.Objects, applied), track.RunOptions{}, ev.track)
 	switch {
 	case err != nil && errors.Is(context.Cause(rctx), errSecondSignal):
 		return false, fmt.Errorf("a second signal stopped the wait before revision %d was ready again: %s", last.Number, notReady(res, err))

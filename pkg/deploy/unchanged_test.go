@@ -35,7 +35,8 @@ func cmKey(name string) manifest.Key {
 
 // TestDeployAppliesOnlyWhatChanged counts the applies and dry runs of upgrades of a
 // release of 50 ConfigMaps over the fakes: a no-op applies nothing, one changed object
-// (or one edited or deleted in the cluster) is the only one validated and applied.
+// (or one edited or deleted in the cluster) is the only one validated and applied, and
+// the tracker is told the others are unchanged.
 func TestDeployAppliesOnlyWhatChanged(t *testing.T) {
 	t.Parallel()
 	const n = 50
@@ -107,6 +108,16 @@ func TestDeployAppliesOnlyWhatChanged(t *testing.T) {
 			}
 			if len(res.Applied) != len(tt.wantApplied) || res.Unchanged != n-len(tt.wantApplied) {
 				t.Errorf("result: applied %d, unchanged %d; want %d and %d", len(res.Applied), res.Unchanged, len(tt.wantApplied), n-len(tt.wantApplied))
+			}
+			// The tracker judges what was not applied once instead of watching it.
+			var wantUnchanged []manifest.Key
+			for _, k := range keysOf(tt.objs) {
+				if !slices.Contains(tt.wantApplied, k) {
+					wantUnchanged = append(wantUnchanged, k)
+				}
+			}
+			if runs := env.Tracker.Unchanged(); !sameKeys(runs[len(runs)-1], wantUnchanged) {
+				t.Errorf("tracker told %v unchanged, want %v", runs[len(runs)-1], wantUnchanged)
 			}
 			// Whatever was skipped, the cluster now holds exactly the desired objects,
 			// and a further no-op deploy applies nothing.

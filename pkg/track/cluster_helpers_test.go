@@ -114,7 +114,7 @@ func (e *env) run(t *testing.T, opts health.Options, objs ...*unstructured.Unstr
 	defer cancel()
 	tr := track.New(track.Config{Dynamic: e.dyn, Typed: e.cs, Mapper: e.mapper, Health: opts, Logger: testLogger(t)})
 	var events []track.Event
-	res, err := tr.Run(ctx, objs, func(ev track.Event) { events = append(events, ev) })
+	res, err := tr.Run(ctx, objs, track.RunOptions{}, func(ev track.Event) { events = append(events, ev) })
 	for _, ev := range events {
 		t.Logf("%6.1fs %-13s %s %s %s %s %s", ev.Elapsed.Seconds(), ev.Type, ev.Object.Name, ev.Status.Phase, ev.Status.Reason, ev.Source, firstLine(ev.Status.Message+ev.Message))
 	}

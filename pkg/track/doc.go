@@ -7,7 +7,9 @@
 // their namespaces, the pods, ReplicaSets, EndpointSlices, ControllerRevisions and Events
 // that decide or explain their health. On every change it re-runs health.Check for every
 // object; a status whose verdict depends on time passing (a grace running out) asks for a
-// re-evaluation at that moment with one timer, so nothing is polled. Warning events of the
+// re-evaluation at that moment with one timer, so nothing is polled. Objects the caller
+// did not change (RunOptions.Unchanged) are first judged once from one LIST per resource
+// and namespace; only those not Ready then are watched. Warning events of the
 // tracked objects and of their pods are reported once each as they arrive. When an object
 // fails, the Tracker gathers the evidence (its Warning events and the last lines of the
 // failing container's current and previous logs), reports it and returns at once.

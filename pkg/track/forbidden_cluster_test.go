@@ -39,7 +39,7 @@ func TestForbiddenWatchIsAnErrorAtOnce(t *testing.T) {
 		t.Fatalf("dynamic client: %v", err)
 	}
 	tr := track.New(track.Config{Dynamic: dyn, Typed: cs, Mapper: e.mapper, Logger: testLogger(t)})
-	_, err = tr.Run(ctx, []*unstructured.Unstructured{web}, nil)
+	_, err = tr.Run(ctx, []*unstructured.Unstructured{web}, track.RunOptions{}, nil)
 	if ctx.Err() != nil {
 		t.Fatalf("Run waited until its context ended (%v): a forbidden watch must stop it at once", err)
 	}

@@ -17,19 +17,23 @@ type target struct {
 	ref      ObjectRef
 	gvr      schema.GroupVersionResource
 	static   bool                      // a kind with no status: Ready once applied, not watched
-	informer cache.SharedIndexInformer // watches this one object by name; nil when static
+	informer cache.SharedIndexInformer // watches this one object by name; nil when static or settled
 	status   health.Status             // the last verdict
 	reported bool                      // status was emitted at least once
 	readyAt  time.Time                 // when it last became Ready; zero while not Ready
 	warnings []string                  // Warning events emitted about it, as evidence
+	// unchanged: the caller did not change it (RunOptions.Unchanged). settled: it was
+	// Ready when the run started (settleUnchanged), so it is not watched.
+	unchanged, settled bool
 	// minGeneration is the generation the caller applied (0 when unknown). A cached copy
 	// older than that is stale: an informer's first LIST may be served from the API
 	// server's watch cache, behind the apply, and would show the previous spec as Ready.
 	minGeneration int64
 }
 
-// resolve maps each object to its resource; duplicates (same ref) are tracked once.
-func (r *run) resolve(objs []*unstructured.Unstructured) ([]*target, error) {
+// resolve maps each object to its resource and marks those named in unchanged;
+// duplicates (same ref) are tracked once.
+func (r *run) resolve(objs []*unstructured.Unstructured, unchanged map[ObjectRef]bool) ([]*target, error) {
 	var out []*target
 	dup := map[ObjectRef]bool{}
 	for _, obj := range objs {
@@ -38,6 +42,7 @@ func (r *run) resolve(objs []*unstructured.Unstructured) ([]*target, error) {
 			continue
 		}
 		dup[ref] = true
+		same := unchanged[ref]
 		mapping, err := r.mapping(obj.GroupVersionKind())
 		if err != nil {
 			return nil, fmt.Errorf("track %s: %w", ref, err)
@@ -49,7 +54,7 @@ func (r *run) resolve(objs []*unstructured.Unstructured) ([]*target, error) {
 			ref.Namespace = ""
 		}
 		out = append(out, &target{
-			ref: ref, gvr: mapping.Resource, static: isStatic(ref.Group, ref.Kind),
+			ref: ref, gvr: mapping.Resource, static: isStatic(ref.Group, ref.Kind), unchanged: same,
 			minGeneration: obj.GetGeneration(),
 		})
 	}

@@ -83,7 +83,8 @@ func New(cfg Config) *Tracker {
 	return &Tracker{cfg: cfg}
 }
 
-// Run watches objs (as applied: kind, namespace and name set) and returns:
+// Run watches objs (as applied: kind, namespace and name set), but for those
+// opts.Unchanged names that are Ready when it starts (see RunOptions), and returns:
 //   - when every object is Ready: a Result with Failed false and a nil error;
 //   - as soon as one object is Failed: a Result with Failed true, the object, reason and
 //     evidence, and a nil error (a failed rollout is a verdict, not an error of Run);
@@ -98,7 +99,7 @@ func New(cfg Config) *Tracker {
 //
 // emit receives the event stream (see EventType); it is called from the goroutine that
 // called Run, never concurrently, and must not block for long. It may be nil.
-func (t *Tracker) Run(ctx context.Context, objs []*unstructured.Unstructured, emit func(Event)) (Result, error) {
+func (t *Tracker) Run(ctx context.Context, objs []*unstructured.Unstructured, opts RunOptions, emit func(Event)) (Result, error) {
 	if t.cfg.Dynamic == nil || t.cfg.Typed == nil || t.cfg.Mapper == nil {
 		return Result{}, errors.New("track: Config needs Dynamic, Typed and Mapper clients")
 	}
@@ -114,11 +115,14 @@ func (t *Tracker) Run(ctx context.Context, objs []*unstructured.Unstructured, em
 		watches: map[string]*nsWatch{},
 		seen:    map[string]bool{},
 	}
-	targets, err := r.resolve(objs)
+	targets, err := r.resolve(objs, opts.Unchanged)
 	if err != nil {
 		return Result{}, err
 	}
 	r.targets = targets
+	if err := r.settleUnchanged(ctx); err != nil {
+		return r.stopped(err)
+	}
 	return r.loop(ctx)
 }
 
@@ -216,6 +220,9 @@ func (r *run) evaluate(now time.Time) verdict {
 	rels := map[string]health.Related{}
 	r.owners = newOwners()
 	for i, tg := range r.targets {
+		if tg.settled {
+			continue // Ready when the run started; not watched
+		}
 		obj := tg.current()
 		rel := r.related(tg.ref.Namespace, rels)
 		st := tg.check(obj, rel, r.cfg.Health, now)

@@ -253,7 +253,7 @@ func TestContextEndReportsWhatIsNotReady(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	tr := track.New(track.Config{Dynamic: e.dyn, Typed: e.cs, Mapper: e.mapper})
-	res, err := tr.Run(ctx, []*unstructured.Unstructured{web}, nil)
+	res, err := tr.Run(ctx, []*unstructured.Unstructured{web}, track.RunOptions{}, nil)
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Run error %v, want one wrapping context.DeadlineExceeded", err)
 	}

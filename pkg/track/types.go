@@ -17,6 +17,18 @@ type ObjectRef = manifest.Key
 // RefOf returns the reference of obj.
 func RefOf(obj *unstructured.Unstructured) ObjectRef { return manifest.KeyOf(obj) }
 
+// RunOptions tunes one Tracker.Run.
+type RunOptions struct {
+	// Unchanged names objects of the run that the caller did not change (a deploy that
+	// skipped them: as the last deployed revision left them). Each is judged once, from
+	// one LIST per resource and namespace with the related kinds its health reads listed
+	// once per namespace; one Ready then is Ready for the run and never watched. One not
+	// Ready then (progressing or failing now), or not found, is watched like any other,
+	// so it gets the same verdict, evidence and wait. Objects of other runs' kinds are
+	// matched by RefOf.
+	Unchanged map[ObjectRef]bool
+}
+
 // EventType says what an Event reports.
 type EventType string
 

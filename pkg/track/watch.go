@@ -35,6 +35,15 @@ type needs struct {
 	pods, replicaSets, slices, revisions bool
 }
 
+func (n needs) or(o needs) needs {
+	return needs{
+		pods:        n.pods || o.pods,
+		replicaSets: n.replicaSets || o.replicaSets,
+		slices:      n.slices || o.slices,
+		revisions:   n.revisions || o.revisions,
+	}
+}
+
 func needsOf(group, kind string) needs {
 	switch group + "/" + kind {
 	case "apps/Deployment":
@@ -80,8 +89,9 @@ func Watches(group, kind string, namespaced bool) (self bool, related []schema.G
 	return true, related
 }
 
-// startWatches starts one informer per tracked object (a watch on its name) and one
-// informer factory per namespace for the related kinds and Events. Informers list, then
+// startWatches starts one informer per tracked object that is neither static nor settled
+// (a watch on its name) and one informer factory per namespace of those for the related
+// kinds and Events; with none, it starts nothing. Informers list, then
 // watch; client-go's reflector resumes a closed watch from the last resource version and
 // relists when that is too old, so an API server restart only delays verdicts. It returns
 // the factories, for Shutdown once ctx is cancelled.
@@ -89,7 +99,7 @@ func (r *run) startWatches(ctx context.Context, wg *sync.WaitGroup) []informers.
 	var synced []cache.InformerSynced
 	want := map[string]needs{}
 	for _, tg := range r.targets {
-		if tg.static {
+		if tg.static || tg.settled {
 			continue
 		}
 		name := tg.ref.Name
@@ -106,13 +116,7 @@ func (r *run) startWatches(ctx context.Context, wg *sync.WaitGroup) []informers.
 			inf.RunWithContext(ctx)
 		}()
 		if ns := tg.ref.Namespace; ns != "" {
-			n, add := want[ns], needsOf(tg.ref.Group, tg.ref.Kind)
-			want[ns] = needs{
-				pods:        n.pods || add.pods,
-				replicaSets: n.replicaSets || add.replicaSets,
-				slices:      n.slices || add.slices,
-				revisions:   n.revisions || add.revisions,
-			}
+			want[ns] = want[ns].or(needsOf(tg.ref.Group, tg.ref.Kind))
 		}
 	}
 	var factories []informers.SharedInformerFactory

@@ -19,19 +19,24 @@ type Tracker struct {
 	// RunFunc, when set, replaces Run.
 	RunFunc func(ctx context.Context, objs []*unstructured.Unstructured, emit func(track.Event)) (track.Result, error)
 
-	mu   sync.Mutex
-	runs [][]manifest.Key
+	mu        sync.Mutex
+	runs      [][]manifest.Key
+	unchanged [][]manifest.Key
 }
 
-// Run records the objects tracked and reports them all Ready (or ctx's error, with none
-// ready, once ctx is done).
-func (t *Tracker) Run(ctx context.Context, objs []*unstructured.Unstructured, emit func(track.Event)) (track.Result, error) {
-	var keys []manifest.Key
+// Run records the objects tracked, and those of them opts names unchanged, and reports
+// them all Ready (or ctx's error, with none ready, once ctx is done).
+func (t *Tracker) Run(ctx context.Context, objs []*unstructured.Unstructured, opts track.RunOptions, emit func(track.Event)) (track.Result, error) {
+	var keys, same []manifest.Key
 	for _, o := range objs {
 		keys = append(keys, manifest.KeyOf(o))
+		if opts.Unchanged[manifest.KeyOf(o)] {
+			same = append(same, manifest.KeyOf(o))
+		}
 	}
 	t.mu.Lock()
 	t.runs = append(t.runs, keys)
+	t.unchanged = append(t.unchanged, same)
 	t.mu.Unlock()
 	if t.RunFunc != nil {
 		return t.RunFunc(ctx, objs, emit)
@@ -48,6 +53,16 @@ func (t *Tracker) Runs() [][]manifest.Key {
 	defer t.mu.Unlock()
 	out := make([][]manifest.Key, len(t.runs))
 	copy(out, t.runs)
+	return out
+}
+
+// Unchanged returns, for each call of Run in order, the keys it was told were unchanged
+// (track.RunOptions.Unchanged), in the order of its objects.
+func (t *Tracker) Unchanged() [][]manifest.Key {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([][]manifest.Key, len(t.unchanged))
+	copy(out, t.unchanged)
 	return out
 }
 
