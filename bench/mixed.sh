@@ -18,8 +18,29 @@ helm=${XDG_CACHE_HOME:-$HOME/.cache}/shipsafe/helm-v4.3.1/helm
 SECTIONS=${SECTIONS:-AB}
 work=$(mktemp -d)
 proxy=
-cleanup() { [ -z "$proxy" ] || kill "$proxy" 2>/dev/null || true; rm -rf "$work"; }
+run=$(date +%s)
+gone=() # namespaces made by this run (each by a release bench-ns-NAME)
+# cleanup, on every exit (a failed step, an interrupt, the end): uninstalls the Helm
+# release, removes the run's namespaces (with every release and record in them) and its
+# CRD, stops the proxy. It talks to the API server directly, not through the proxy.
+cleanup() {
+	local n
+	for n in "${gone[@]}"; do
+		if [[ $n == bench-mx-helm-* ]]; then
+			KUBECONFIG=$kc "$helm" uninstall mixed -n "$n" --wait --timeout 2m >/dev/null 2>&1 || true
+		fi
+		KUBECONFIG=$kc "$ship" -n default uninstall "bench-ns-$n" --purge >/dev/null 2>&1 || true
+	done
+	# Neither tool deletes a chart's crds/ on uninstall (Helm's rule): the run's CRD goes here.
+	if [[ $SECTIONS == *B* ]] && command -v kubectl >/dev/null; then
+		kubectl --kubeconfig "$kc" delete crd "widgets.bench$run.shipsafe.test" --ignore-not-found >/dev/null 2>&1 || true
+	fi
+	[ -z "$proxy" ] || kill "$proxy" 2>/dev/null || true
+	rm -rf "$work"
+}
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 go build -o "$work/reqcount" ./bench/reqcount
 server=$(awk '/server:/{print $2; exit}' "$kc")
 ca=$(awk '/certificate-authority:/{print $2; exit}' "$kc")
@@ -29,7 +50,6 @@ proxy=$!
 for _ in $(seq 50); do [ -s "$work/addr" ] && break; sleep 0.1; done
 printf 'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "http://%s"}\ncontexts:\n- name: c\n  context: {cluster: c}\ncurrent-context: c\n' "$(cat "$work/addr")" >"$work/kc"
 export KUBECONFIG=$work/kc
-run=$(date +%s)
 bash bench/gen.sh "$work" 1000
 bash bench/genmixed.sh "$work" "$run"
 mkdir -p bench/results
@@ -49,8 +69,11 @@ step() {
 	[ "$code" = 0 ] || { cat "$work/out"; exit 1; }
 	printf '| %s | %s | %.2f | %.0f | %d |\n' "$tool" "$what" "$(echo "$t1 - $t0" | bc)" "$(echo "$(tail -1 "$work/rss") / 1024" | bc)" "$(wc -l <"$work/req.log")" | tee -a "$out"
 }
-ns() { "$ship" -n default deploy "bench-ns-$1" -f <(printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "$1") >/dev/null; }
-gone=()
+# ns NAME: a fresh namespace, removed by cleanup.
+ns() {
+	gone+=("$1")
+	"$ship" -n default deploy "bench-ns-$1" -f <(printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "$1") >/dev/null
+}
 
 {
 	echo "# Benchmark run $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -67,7 +90,7 @@ if [[ $SECTIONS == *A* ]]; then
 	i=0
 	for b in "${bins[@]}"; do
 		label=${b%%:*} bin=${b#*:}
-		n="bench-cm$i-$run"; i=$((i + 1)); ns "$n"; gone+=("$n")
+		n="bench-cm$i-$run"; i=$((i + 1)); ns "$n"
 		step "$label" "1,000 ConfigMaps: install" "$bin" -n "$n" deploy cms -f "$work/v1.yaml"
 		step "$label" "1,000 ConfigMaps: upgrade, all changed" "$bin" -n "$n" deploy cms -f "$work/v2.yaml"
 		step "$label" "1,000 ConfigMaps: upgrade, 1 changed" "$bin" -n "$n" deploy cms -f "$work/v3.yaml"
@@ -75,13 +98,13 @@ if [[ $SECTIONS == *A* ]]; then
 	done
 fi
 if [[ $SECTIONS == *B* ]]; then
-	n="bench-mx-ship-$run"; ns "$n"; gone+=("$n")
+	n="bench-mx-ship-$run"; ns "$n"
 	chart=$work/mixed
 	step shipsafe "200 mixed: install" "$ship" -n "$n" deploy mixed --chart "$chart"
 	step shipsafe "200 mixed: upgrade, all changed" "$ship" -n "$n" deploy mixed --chart "$chart" --set version=2
 	step shipsafe "200 mixed: upgrade, 1 changed" "$ship" -n "$n" deploy mixed --chart "$chart" --set version=2 --set first=3
 	step shipsafe "200 mixed: no-op" "$ship" -n "$n" deploy mixed --chart "$chart" --set version=2 --set first=3
-	n="bench-mx-helm-$run"; ns "$n"; gone+=("$n")
+	n="bench-mx-helm-$run"; ns "$n"
 	h=("$helm" upgrade --install mixed "$chart" -n "$n" --wait --timeout 10m)
 	step "helm --wait" "200 mixed: install" "${h[@]}"
 	step "helm --wait" "200 mixed: upgrade, all changed" "${h[@]}" --set version=2
@@ -89,10 +112,3 @@ if [[ $SECTIONS == *B* ]]; then
 	step "helm --wait" "200 mixed: no-op" "${h[@]}" --set version=2 --set first=3
 fi
 echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"
-for n in "${gone[@]}"; do
-	KUBECONFIG=$kc "$ship" -n default uninstall "bench-ns-$n" --purge >/dev/null 2>&1 || true
-done
-# Neither tool deletes a chart's crds/ on uninstall (Helm's rule): the run's CRD goes here.
-if [[ $SECTIONS == *B* ]] && command -v kubectl >/dev/null; then
-	kubectl --kubeconfig "$kc" delete crd "widgets.bench$run.shipsafe.test" --ignore-not-found >/dev/null || true
-fi

@@ -28,7 +28,18 @@ fi
 if [ "$VERDICT" = 1 ]; then make --no-print-directory image APP=crash TAG=bench >/dev/null; fi
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# cleanup, on every exit (a failed step, an interrupt, the end): removes the namespaces
+# this script makes (with every release and record in them) and the work directory.
+cleanup() {
+	local n
+	for n in bench-ship bench-helm bench-kubectl bench-crash-ship bench-crash-helm bench-crash-kubectl; do
+		"$ship" -n default uninstall "bench-ns-$n" --purge >/dev/null 2>&1 || true
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 bash bench/gen.sh "$work" "$N"
 mkdir -p bench/results
 out=bench/results/latest.md
@@ -126,6 +137,3 @@ if [ -n "$requests" ]; then
 	echo | tee -a "$out"
 	echo "shipsafe API requests for the $N-ConfigMap upgrade (validation, lock, records, apply, tracking): $requests" | tee -a "$out"
 fi
-for n in bench-ship bench-helm bench-kubectl bench-crash-ship bench-crash-helm bench-crash-kubectl; do
-	"$ship" -n default uninstall "bench-ns-$n" --purge >/dev/null 2>&1 || true
-done
