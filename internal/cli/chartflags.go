@@ -89,6 +89,9 @@ func (c *chartFlags) chart(path string) helm.Chart {
 // record returns what the revision records of the chart rendered as r.
 func (c *chartFlags) record(name string, r *helm.Rendered, values map[string]any) *release.Chart {
 	rec := &release.Chart{Name: r.Chart, Version: r.Version, AppVersion: r.AppVersion, Ref: name, Values: values, Notes: r.Notes}
+	for _, o := range r.Objects[:r.CRDs] {
+		rec.CRDs = append(rec.CRDs, release.RefOf(o))
+	}
 	if c.located != nil {
 		rec.Digest = c.located.Digest
 	}

@@ -105,6 +105,7 @@ func (a *app) deployCommand() *cobra.Command {
 		src             sourceFlags
 		strict          bool
 		createNamespace bool
+		updateCRDs      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "deploy RELEASE -f FILE|DIR|- [-f ...] | -k DIR | --chart PATH [--values FILE] [--set k=v]",
@@ -122,7 +123,10 @@ post-upgrade hooks after the objects are ready, one at a time by weight; their
 hook-delete-policy is honoured (before-hook-creation when none). A failing hook fails the
 deploy, which rolls back. The revision records its hooks: 'shipsafe rollback' to it runs
 its pre-rollback/post-rollback hooks, and 'shipsafe uninstall' its pre-delete/post-delete
-hooks; the automatic rollback of a failed deploy runs none. Test hooks are recorded with
+hooks; the automatic rollback of a failed deploy runs none. The CRDs of the chart's
+crds/ follow Helm's rule: created when absent, left as they are when they exist (the
+output says so; --update-crds applies the chart's version), never deleted by a prune or
+a failed deploy's cleanup, never changed back by a rollback. Test hooks are recorded with
 the revision and not run, as Helm does ('shipsafe get hooks' shows them), unless
 --verify-chart-tests runs them as verification job checks. The chart's NOTES.txt is
 printed after a successful deploy.
@@ -159,7 +163,7 @@ Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 			// A chart is rendered for the release as it stands; if another deploy changes
 			// it before this one holds the lock, render again (see deploy.ErrStaleRender).
 			for attempt := 1; ; attempt++ {
-				err := a.deployOnce(cmd, env, out, &df, &src, stdin(), args[0], strict, createNamespace)
+				err := a.deployOnce(cmd, env, out, &df, &src, stdin(), args[0], strict, createNamespace, updateCRDs)
 				if !errors.Is(err, deploy.ErrStaleRender) || attempt == maxRenders {
 					return err
 				}
@@ -170,6 +174,7 @@ Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 	src.bind(cmd)
 	cmd.Flags().BoolVar(&strict, "strict", false, "fail (exit 2) on lint errors and warnings instead of printing them")
 	cmd.Flags().BoolVar(&createNamespace, "create-namespace", false, "create the release namespace if it is missing (uninstall keeps it)")
+	cmd.Flags().BoolVar(&updateCRDs, "update-crds", false, "also apply the chart's crds/ CRDs that exist (by default, as Helm, they are only created when absent); a rollback never changes them back")
 	cmd.Flags().BoolVar(&df.verify.chartTests, "verify-chart-tests", false, "run the chart's test hooks as verification job checks once the release is ready (a failing test rolls it back)")
 	df.bind(cmd)
 	return cmd
@@ -179,7 +184,10 @@ Exit codes: 0 deployed; 1 failed and rolled back; 2 bad input, nothing changed;
 const maxRenders = 3
 
 // deployOnce loads the source, lints it and deploys it as a new revision of rel.
-func (a *app) deployOnce(cmd *cobra.Command, env *actionEnv, out *runOutput, df *deployFlags, src *sourceFlags, stdin io.Reader, rel string, strict, createNamespace bool) error {
+func (a *app) deployOnce(cmd *cobra.Command, env *actionEnv, out *runOutput, df *deployFlags, src *sourceFlags, stdin io.Reader, rel string, strict, createNamespace, updateCRDs bool) error {
+	if updateCRDs && src.chart == "" {
+		return &usageError{errors.New("--update-crds applies to the CRDs of a chart's crds/ (--chart); the CRDs of -f and -k are applied like any object")}
+	}
 	l, err := src.load(cmd.Context(), stdin, func() (chartTarget, error) {
 		return liveTarget(cmd.Context(), env.clients, rel, env.ns)
 	})
@@ -211,7 +219,7 @@ func (a *app) deployOnce(cmd *cobra.Command, env *actionEnv, out *runOutput, df 
 		return deploy.NewDeploy(env.cfg).Run(cmd.Context(), deploy.DeployOptions{
 			Release: rel, Namespace: env.ns, Objects: l.objects, Hooks: l.deployHooks(),
 			RenderedFor: l.rendered, Source: l.describe, Verification: l.verification,
-			Chart: l.chart, CreateNamespace: createNamespace, RunOptions: o,
+			Chart: l.chart, CreateNamespace: createNamespace, UpdateCRDs: updateCRDs, RunOptions: o,
 		})
 	})
 }

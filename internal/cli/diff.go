@@ -32,9 +32,10 @@ func (a *app) diffConfig() (*diff.Config, *kube.Clients, error) {
 
 func (a *app) diffCommand() *cobra.Command {
 	var (
-		src    sourceFlags
-		output string
-		force  bool
+		src        sourceFlags
+		output     string
+		force      bool
+		updateCRDs bool
 	)
 	cmd := &cobra.Command{
 		Use:     "diff RELEASE -f FILE|DIR|- [-f ...] | -k DIR | --chart PATH [--values FILE] [--set k=v]",
@@ -46,6 +47,8 @@ release label) and server-side applied in dry-run mode with the shipsafe field m
 so the server's defaulting and other managers' fields are accounted for; the answer is
 compared with the live object. Objects of the last deployed revision that the source
 lacks would be pruned, and so would those a failed revision (--rollback=never) left.
+The CRDs of a chart's crds/ that exist are unchanged, as deploy leaves them, unless
+--update-crds; none is pruned.
 Secret values are never shown: a changed value reads "*** (changed)". Output is
 coloured on a terminal (not when CI is set or NO_COLOR). A chart's hooks are not part of
 the diff: deploy runs them and records them apart from the release's objects.
@@ -75,9 +78,13 @@ Exit codes: 0 no changes; 1 changes; 2 error or bad input.`,
 			if n := len(l.hooks) + len(l.unknown); n > 0 {
 				fmt.Fprintf(a.stderr, "Warning: the chart's %s are not part of the diff; deploy runs them, they are not objects of the release\n", plural(n, "hook"))
 			}
-			res, err := diff.Plan(cmd.Context(), cfg, diff.Options{
-				Release: args[0], Namespace: clients.Namespace, Objects: l.objects, ForceConflicts: force,
-			})
+			opts := diff.Options{
+				Release: args[0], Namespace: clients.Namespace, Objects: l.objects, ForceConflicts: force, UpdateCRDs: updateCRDs,
+			}
+			if l.chart != nil {
+				opts.ChartCRDs = l.chart.CRDs
+			}
+			res, err := diff.Plan(cmd.Context(), cfg, opts)
 			if err != nil {
 				return err
 			}
@@ -96,6 +103,7 @@ Exit codes: 0 no changes; 1 changes; 2 error or bad input.`,
 	}
 	src.bind(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
+	cmd.Flags().BoolVar(&updateCRDs, "update-crds", false, "diff a deploy with --update-crds (the chart's crds/ CRDs that exist are compared, not left as they are)")
 	cmd.Flags().BoolVar(&force, "force-conflicts", false, "diff a deploy with --force-conflicts (fields other managers own are not reported as conflicts)")
 	return cmd
 }

@@ -252,6 +252,7 @@ func (a *app) listCommand() *cobra.Command {
 func (a *app) uninstallCommand() *cobra.Command {
 	var (
 		purge       bool
+		deleteCRDs  bool
 		noHooks     bool
 		lockWait    time.Duration
 		hookTimeout time.Duration
@@ -266,7 +267,13 @@ interrupted revisions left, then records the release as uninstalled (--purge: de
 records). A chart's pre-delete hooks run first, each tracked until ready: one that fails
 stops the uninstall before anything is deleted. Its post-delete hooks run after the
 objects are gone; one that fails is reported (exit 3) but the release is uninstalled.
---no-hooks runs none.`,
+--no-hooks runs none.
+
+What stays, as Helm leaves it, without the release's label and annotation: objects
+annotated helm.sh/resource-policy: keep or shipsafe.io/resource-policy: keep, and the
+CRDs of the release's chart's crds/. --delete-crds deletes those CRDs too (those the
+release owns): deleting a CRD deletes every custom resource of its kind in the whole
+cluster, in every namespace, whoever made it.`,
 		Args: exactArgs(1, "one release name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			env, err := a.readConfig(output)
@@ -275,7 +282,7 @@ objects are gone; one that fails is reported (exit 3) but the release is uninsta
 			}
 			p := newEventPrinter(a.stdout, output == "json", env.cfg.Clock.Now())
 			res, err := deploy.NewUninstall(env.cfg).Run(cmd.Context(), deploy.UninstallOptions{
-				Release: args[0], Namespace: env.ns, Purge: purge, LockWait: lockWait,
+				Release: args[0], Namespace: env.ns, Purge: purge, DeleteCRDs: deleteCRDs, LockWait: lockWait,
 				NoHooks: noHooks, HookTimeout: hookTimeout, OnEvent: p.print,
 			})
 			if err != nil {
@@ -294,6 +301,7 @@ objects are gone; one that fails is reported (exit 3) but the release is uninsta
 	}
 	cmd.Flags().BoolVar(&purge, "purge", false, "delete the release's records too")
 	cmd.Flags().BoolVar(&noHooks, "no-hooks", false, "run none of the release's pre-delete and post-delete hooks")
+	cmd.Flags().BoolVar(&deleteCRDs, "delete-crds", false, "also delete the CRDs of the chart's crds/, and so EVERY custom resource of their kinds in the cluster")
 	cmd.Flags().DurationVar(&hookTimeout, "timeout", deploy.DefaultTimeout, "how long the hooks of each event may take")
 	cmd.Flags().DurationVar(&lockWait, "lock-wait", 0, "how long to wait for a deploy of this release to finish")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")

@@ -29,6 +29,10 @@ type DeleteOptions struct {
 	// deleted and re-created since it was read, or one kept by its resource policy
 	// (which loses Owner's ownership instead). why is a sentence for people.
 	OnLeft func(key manifest.Key, why string)
+	// Keep names objects to keep although asked to delete, each with the reason (a
+	// phrase for people): like an object marked with a keep policy, one of them that
+	// still belongs to Owner is not deleted but loses Owner's ownership.
+	Keep map[manifest.Key]string
 }
 
 // deleteAttempts bounds how often one delete re-reads an object that keeps changing.
@@ -40,13 +44,13 @@ const deleteAttempts = 5
 // belongs to opts.Owner, with its UID and resourceVersion as preconditions, so an object
 // that changed hands or was re-created meanwhile survives. An object that carries the
 // annotation manifest.HelmResourcePolicyAnnotation or manifest.ResourcePolicyAnnotation
-// set to keep is not deleted but loses the owner's label and annotation. Objects already
-// gone, also those of a kind the cluster no longer serves in any version, are not an
-// error. An object recorded under a version the cluster no longer serves is deleted
-// through the version it serves now (its preferred one), as kubectl and Helm do, also
-// when that version was retired after discovery was read (remap); it is never taken
-// for gone while it exists. A failure does not stop the other deletes (fanout.Each). It returns the
-// objects it deleted and every error joined.
+// set to keep, or named in opts.Keep, is not deleted but loses the owner's label and
+// annotation. Objects already gone, also those of a kind the cluster no longer serves in
+// any version, are not an error. An object recorded under a version the cluster no
+// longer serves is deleted through the version it serves now (its preferred one), as
+// kubectl and Helm do, also when that version was retired after discovery was read
+// (remap); it is never taken for gone while it exists. A failure does not stop the other
+// deletes (fanout.Each). It returns the objects it deleted and every error joined.
 func (a *Applier) Delete(ctx context.Context, objs []*unstructured.Unstructured, opts DeleteOptions) ([]*unstructured.Unstructured, error) {
 	groups := manifest.Groups(objs)
 	var (
@@ -120,7 +124,11 @@ func (a *Applier) deleteOne(ctx context.Context, obj *unstructured.Unstructured,
 			return left(fmt.Sprintf("belongs to %s now, not %s: out of the release's scope, left in place and dropped from the release",
 				manifest.DescribeOwner(live.Labels, live.Annotations), opts.Owner))
 		}
+		why, keep := opts.Keep[key]
 		if ann, ok := manifest.Kept(live.Annotations); ok {
+			why, keep = fmt.Sprintf("kept by its %s: %s annotation", ann, manifest.KeepPolicy), true
+		}
+		if keep {
 			err := a.disown(ctx, res, live)
 			if apierrors.IsConflict(err) {
 				continue
@@ -128,8 +136,7 @@ func (a *Applier) deleteOne(ctx context.Context, obj *unstructured.Unstructured,
 			if err != nil && !apierrors.IsNotFound(err) {
 				return false, &Error{Key: key, Op: "release ownership of", Err: err}
 			}
-			return left(fmt.Sprintf("kept by its %s: %s annotation: left in place, no longer part of %s",
-				ann, manifest.KeepPolicy, opts.Owner))
+			return left(fmt.Sprintf("%s: left in place, no longer part of %s", why, opts.Owner))
 		}
 		if a.beforeDelete != nil {
 			a.beforeDelete(key)

@@ -105,9 +105,9 @@ func TestDeleteSparesObjectRecreatedMeanwhile(t *testing.T) {
 	}
 }
 
-// TestDeleteOnlyOwned deletes three ConfigMaps: one owned, one the same release name in
-// another namespace owns, one a keep policy protects. Only the first is deleted; the
-// kept one loses its ownership.
+// TestDeleteOnlyOwned deletes four ConfigMaps: one owned, one the same release name in
+// another namespace owns, one a keep policy protects, one the caller keeps
+// (DeleteOptions.Keep). Only the first is deleted; the kept ones lose their ownership.
 func TestDeleteOnlyOwned(t *testing.T) {
 	t.Parallel()
 	a, cs, ns := deleteEnv(t)
@@ -117,27 +117,30 @@ func TestDeleteOnlyOwned(t *testing.T) {
 	mine, _ := ownedConfigMap(t, ctx, cs, ns, "mine", owner, nil)
 	theirs, _ := ownedConfigMap(t, ctx, cs, ns, "theirs", manifest.Owner{Namespace: "elsewhere", Name: "web"}, nil)
 	kept, _ := ownedConfigMap(t, ctx, cs, ns, "kept", owner, map[string]string{manifest.HelmResourcePolicyAnnotation: "keep"})
+	spared, _ := ownedConfigMap(t, ctx, cs, ns, "spared", owner, nil)
 	var left leftLog
-	deleted, err := a.Delete(ctx, []*unstructured.Unstructured{mine, theirs, kept}, DeleteOptions{Owner: owner, OnLeft: left.add})
+	deleted, err := a.Delete(ctx, []*unstructured.Unstructured{mine, theirs, kept, spared}, DeleteOptions{
+		Owner: owner, OnLeft: left.add, Keep: map[manifest.Key]string{manifest.KeyOf(spared): "spared by the caller"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(deleted) != 1 || deleted[0].GetName() != "mine" {
 		t.Errorf("deleted %v, want only mine", deleted)
 	}
-	for _, name := range []string{"theirs", "kept"} {
+	for _, name := range []string{"theirs", "kept", "spared"} {
 		cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			t.Errorf("ConfigMap %s: %v", name, err)
 			continue
 		}
-		if name == "kept" {
+		if name != "theirs" {
 			if _, ok := manifest.OwnerOf(cm.Labels, cm.Annotations); ok {
-				t.Errorf("kept ConfigMap still owned: labels %v annotations %v", cm.Labels, cm.Annotations)
+				t.Errorf("%s ConfigMap still owned: labels %v annotations %v", name, cm.Labels, cm.Annotations)
 			}
 		}
 	}
-	wantLeft := []string{"belongs to release elsewhere/web now", "kept by its helm.sh/resource-policy: keep"}
+	wantLeft := []string{"belongs to release elsewhere/web now", "kept by its helm.sh/resource-policy: keep",
+		"spared by the caller: left in place, no longer part of release " + ns + "/web"}
 	for _, w := range wantLeft {
 		if !strings.Contains(left.String(), w) {
 			t.Errorf("Delete reported %q, want %q", left.String(), w)

@@ -38,18 +38,19 @@ func unpruned(gone, deleted []*unstructured.Unstructured) []release.ObjectRef {
 	return refs
 }
 
-// kept reports why recovery must not delete o, created by the revision whose objects
-// are objs: it is marked helm.sh/resource-policy: keep, or (when recovering) it holds
-// data (a PersistentVolumeClaim). It returns "" when o may be deleted.
-func kept(o *unstructured.Unstructured, objs []*unstructured.Unstructured, recovering bool) string {
+// kept reports why a restore must not delete o, created by the revision being undone,
+// whose chart names crds as its crds/ (chartCRDs): it is one of them (it stays the
+// release's, so that the next attempt finds it its own), or (when recovering) it holds
+// data (a PersistentVolumeClaim). It returns "" when o may be deleted; the delete still
+// keeps an object marked with a keep policy, taking the release's ownership off it.
+func kept(o *unstructured.Unstructured, crds map[manifest.Key]bool, recovering bool) string {
 	k := manifest.KeyOf(o)
 	if recovering && k.Group == "" && k.Kind == "PersistentVolumeClaim" {
 		return "a PersistentVolumeClaim holds data; recovery never deletes one"
 	}
-	for _, d := range objs {
-		if manifest.KeyOf(d) == k && d.GetAnnotations()["helm.sh/resource-policy"] == "keep" {
-			return "marked helm.sh/resource-policy: keep"
-		}
+	if crds[k] {
+		return "a CRD of the chart's crds/: deleting it would delete every custom resource of its kind in the cluster; " +
+			"`shipsafe uninstall --delete-crds` deletes it with the release"
 	}
 	return ""
 }
@@ -61,7 +62,7 @@ func kept(o *unstructured.Unstructured, objs []*unstructured.Unstructured, recov
 func (d *Deploy) completeInterrupted(ctx context.Context, opts *RunOptions, revs []*release.Revision, p, last *release.Revision, ev *emitter) error {
 	ev.warn(fmt.Sprintf("revision %d was left pending by %q after all its objects were ready; recording it as deployed", p.Number, p.Holder))
 	if !p.Progress.Pruned {
-		_, p.Unpruned = d.prune(ctx, ownerOf(p), revs, last, p.Objects, ev)
+		_, p.Unpruned = d.prune(ctx, revs, last, p, ev)
 	}
 	if err := d.markDeployed(ctx, opts, p, revs, ev); err != nil {
 		return fmt.Errorf("complete interrupted revision %d of %q: %w", p.Number, p.Release, err)

@@ -73,6 +73,9 @@ func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 	if err != nil {
 		return nil, stoppedBeforeChange(ctx, s.Release, err)
 	}
+	if len(s.leftCRDs) > 0 {
+		ev.step(leftCRDsMessage(s.leftCRDs))
+	}
 	if s.namespaceMissing {
 		if err := d.createNamespace(ctx, objs, &s, ev); err != nil {
 			return nil, err
@@ -157,7 +160,7 @@ func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 		return nil, d.fail(ctx, &s.RunOptions, rev, last, failure, ev)
 	}
 	d.checkpoint(ctx, rev, func(p *release.Progress) { p.Ready = true }, ev)
-	pruned, unpruned := d.prune(ctx, ownerOf(rev), revs, last, objs, ev)
+	pruned, unpruned := d.prune(ctx, revs, last, rev, ev)
 	rev.Unpruned = unpruned
 	// With nothing pruned, a recovery that prunes again finds nothing to do either: the
 	// checkpoint would only cost a record write.

@@ -12,21 +12,27 @@ import (
 	"github.com/shipsafe/shipsafe/pkg/release/store"
 )
 
-// prune deletes objects of the last deployed revision that the new one no longer has,
-// and those that failed revisions since then created and left behind (plan.Prune).
-// A failed prune is a warning: the new revision is deployed and ready. It returns the
-// names of the objects deleted and references to those it could not delete, which the
-// revision records (Unpruned) so that the next deploy tries again.
-func (d *Deploy) prune(ctx context.Context, owner manifest.Owner, revs []*release.Revision, last *release.Revision, objs []*unstructured.Unstructured, ev *emitter) ([]string, []release.ObjectRef) {
+// prune deletes objects of the last deployed revision that the new one, rev, no longer
+// has, and those that failed revisions since then created and left behind (plan.Prune),
+// except the CRDs of rev's chart's crds/ (those it left as they were are still the
+// release's). A CRD of an earlier chart's crds/ stays, without the release's ownership,
+// as a kept object does. A failed prune is a warning: rev is deployed and ready. It
+// returns the names of the objects deleted and references to those it could not delete,
+// which rev records (Unpruned) so that the next deploy tries again.
+func (d *Deploy) prune(ctx context.Context, revs []*release.Revision, last, rev *release.Revision, ev *emitter) ([]string, []release.ObjectRef) {
+	owner := ownerOf(rev)
 	left, err := leftovers(ctx, d.cfg, revs, last)
 	if err != nil {
 		ev.warn(fmt.Sprintf("prune: %v; deploy again to retry", err))
 	}
-	gone := withoutReleaseNamespace(plan.Prune(last, left, objs), owner.Namespace, ev)
+	gone := plan.Without(plan.Prune(last, left, rev.Objects), chartCRDs(rev))
+	gone = withoutReleaseNamespace(gone, owner.Namespace, ev)
 	if len(gone) == 0 {
 		return nil, nil
 	}
-	deleted, err := d.cfg.Cluster.Delete(ctx, gone, deleteOptions(owner, ev))
+	opts := deleteOptions(owner, ev)
+	opts.Keep = keepChartCRDs(revs...)
+	deleted, err := d.cfg.Cluster.Delete(ctx, gone, opts)
 	var names []string
 	for _, o := range deleted {
 		name := manifest.KeyOf(o).String()

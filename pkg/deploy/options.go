@@ -89,6 +89,11 @@ type DeployOptions struct {
 	// Chart, for objects rendered from a Helm chart, is recorded with the revision: the
 	// chart's name, version and digest, the user's values and the notes.
 	Chart *release.Chart
+	// UpdateCRDs applies the CRDs of the chart's crds/ directories (Chart.CRDs) that
+	// exist too, as ordinary objects of the release (--update-crds). Without it they are
+	// created when absent and left as they are when present, as Helm does. A rollback
+	// never updates them, and no prune, restore or recovery deletes them.
+	UpdateCRDs bool
 	// CreateNamespace creates the release namespace when it is missing, after
 	// validation and before the lock and the records, as a plain Namespace the release
 	// does not own (never deleted by uninstall), as `helm install --create-namespace`.
@@ -124,6 +129,9 @@ type spec struct {
 	// namespaceMissing is set by run when the release namespace does not exist yet: it
 	// is created after validation, which leaves out the objects in it.
 	namespaceMissing bool
+	// leftCRDs are the CRDs of the chart's crds/ that exist and that prepare left out
+	// of the objects (without UpdateCRDs): they stay as they are.
+	leftCRDs []*unstructured.Unstructured
 	// records reads the release's history for this run (set by run).
 	records *records
 }

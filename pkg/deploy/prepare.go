@@ -12,7 +12,8 @@ import (
 )
 
 // prepare copies the objects, defaults their namespace, labels them with the release,
-// checks ownership against what exists, and validates those that changed since the last
+// leaves out the chart's crds/ CRDs that exist (unless UpdateCRDs; see
+// spec.leftCRDs), checks ownership against what exists, and validates those that changed since the last
 // deployed revision with a server-side dry-run apply. Any error is an InputError: nothing in the cluster has changed.
 func (d *Deploy) prepare(ctx context.Context, opts *spec) ([]*unstructured.Unstructured, error) {
 	if len(opts.Objects) == 0 {
@@ -28,6 +29,11 @@ func (d *Deploy) prepare(ctx context.Context, opts *spec) ([]*unstructured.Unstr
 	existing, err := d.cfg.Cluster.Existing(ctx, objs)
 	if err != nil {
 		return nil, &InputError{Err: fmt.Errorf("read the cluster: %w; check the cluster is reachable and you may list these kinds", err)}
+	}
+	if !opts.UpdateCRDs {
+		// A chart's crds/ CRD that exists is left as it is, as Helm leaves it: whoever
+		// owns it, it is neither checked, validated nor applied.
+		objs, opts.leftCRDs = plan.LeaveCRDs(objs, plan.ChartCRDs(opts.Chart), existing)
 	}
 	if err := plan.CheckOwnership(objs, existing, manifest.Owner{Namespace: opts.Namespace, Name: opts.Release}, opts.Adopt); err != nil {
 		return nil, err

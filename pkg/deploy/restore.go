@@ -63,9 +63,11 @@ func lockLostDuring(opts *RunOptions) error {
 }
 
 // restore brings the cluster back to the last deployed revision: it re-applies that
-// revision's objects, deletes what only rev created, puts back as they were the objects
-// rev adopted (putBack), and waits for readiness. With no last deployed revision (a
-// failed first install) it deletes everything rev created and puts back what it adopted.
+// revision's objects (not its chart's crds/ CRDs), deletes what only rev created, puts
+// back as they were the objects rev adopted (putBack), and waits for readiness. With no
+// last deployed revision (a failed first install) it deletes everything rev created and
+// puts back what it adopted. Objects kept (see kept) and those marked with a keep policy
+// stay.
 // It runs under context.WithoutCancel with opts.RollbackTimeout, and stops waiting when
 // opts.Stop closes or the run's lock is lost. It reports whether the cluster is
 // consistent again.
@@ -95,7 +97,9 @@ func (d *Deploy) restore(ctx context.Context, opts *RunOptions, rev, last *relea
 		ev.step(fmt.Sprintf("rolling back to revision %d", last.Number))
 		keep = manifest.Index(last.Objects)
 		var err error
-		if applied, err = d.cfg.Cluster.Apply(rctx, last.Objects, apply.Options{Force: true}); err != nil {
+		// A chart's crds/ CRDs are never changed back (Helm's rollback leaves them too).
+		toApply := plan.Without(last.Objects, chartCRDs(last))
+		if applied, err = d.cfg.Cluster.Apply(rctx, toApply, apply.Options{Force: true}); err != nil {
 			return false, fmt.Errorf("re-apply revision %d: %w", last.Number, err)
 		}
 	} else {
@@ -106,12 +110,13 @@ func (d *Deploy) restore(ctx context.Context, opts *RunOptions, rev, last *relea
 		ev.step(msg)
 	}
 	var created []*unstructured.Unstructured
+	crds := chartCRDs(rev)
 	for _, ref := range rev.Created {
 		o := ref.Shell()
 		if _, ok := keep[manifest.KeyOf(o)]; ok {
 			continue
 		}
-		if why := kept(o, rev.Objects, opts.recovering); why != "" {
+		if why := kept(o, crds, opts.recovering); why != "" {
 			ev.emit(Event{Kind: Warning, Object: manifest.KeyOf(o).String(), Message: fmt.Sprintf(
 				"%s: left in place (%s); delete it by hand if it is not needed", manifest.KeyOf(o), why)})
 			continue

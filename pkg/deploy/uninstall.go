@@ -18,6 +18,10 @@ type UninstallOptions struct {
 	// Purge deletes the release's records too; otherwise history is kept.
 	Purge    bool
 	LockWait time.Duration
+	// DeleteCRDs deletes the CRDs of the release's chart's crds/ directories that the
+	// release owns (--delete-crds), and with them every custom resource of their kinds
+	// in the whole cluster. Without it they stay, without the release's ownership.
+	DeleteCRDs bool
 	// NoHooks runs none of the deployed revision's pre-delete and post-delete hooks.
 	NoHooks bool
 	// HookTimeout bounds the hooks of each event (DefaultTimeout when 0).
@@ -41,7 +45,8 @@ type Uninstall struct {
 func NewUninstall(cfg *Config) *Uninstall { return &Uninstall{cfg: cfg} }
 
 // Run deletes every object of the deployed revision and everything a pending revision
-// created, then records the release as uninstalled (or deletes its records with Purge).
+// created, except the CRDs of its chart's crds/ (unless opts.DeleteCRDs) and objects
+// marked with a keep policy, which stay without the release's ownership; then it records the release as uninstalled (or deletes its records with Purge).
 // The deployed revision's pre-delete hooks run first: one that fails stops the uninstall
 // before anything is deleted. Its post-delete hooks run after the objects are gone: one
 // that fails is reported, but the release is recorded as uninstalled, as Helm does.
@@ -107,11 +112,20 @@ func (u *Uninstall) Run(ctx context.Context, opts UninstallOptions) (_ *Uninstal
 	for _, o := range left {
 		add(o)
 	}
+	// The chart's CRDs the release's deploys found and left as they were are not among
+	// its objects, but those the release owns are its own: Delete takes only those.
+	for _, o := range crdShells(chartCRDs(current)) {
+		add(o)
+	}
+	delOpts := deleteOptions(manifest.Owner{Namespace: opts.Namespace, Name: opts.Release}, ev)
+	if !opts.DeleteCRDs {
+		delOpts.Keep = keepChartCRDs(revs...)
+	}
 	objs = withoutReleaseNamespace(objs, opts.Namespace, ev)
 	ev.step(fmt.Sprintf("deleting %d objects of release %q", len(objs), opts.Release))
 	rctx, cancel := detached(ctx, DefaultRollbackTimeout)
 	defer cancel()
-	deleted, err := u.cfg.Cluster.Delete(rctx, objs, deleteOptions(manifest.Owner{Namespace: opts.Namespace, Name: opts.Release}, ev))
+	deleted, err := u.cfg.Cluster.Delete(rctx, objs, delOpts)
 	res := &UninstallResult{Release: opts.Release}
 	for _, o := range deleted {
 		name := manifest.KeyOf(o).String()

@@ -88,6 +88,11 @@ type Options struct {
 	// fields other managers own are reported as Conflicts (and the diff shows what
 	// forcing would do).
 	ForceConflicts bool
+	// ChartCRDs name the CRDs of the chart's crds/ among Objects (release.Chart.CRDs):
+	// those that exist are left as they are (Unchanged) unless UpdateCRDs, and none is
+	// pruned, as deploy does.
+	ChartCRDs  []release.ObjectRef
+	UpdateCRDs bool
 }
 
 // Plan computes what deploying opts.Objects as a new revision of opts.Release would
@@ -130,9 +135,23 @@ func Plan(ctx context.Context, cfg *Config, opts Options) (*Result, error) {
 		existing[k] = &metav1.ObjectMeta{Name: o.GetName(), Namespace: o.GetNamespace(), Labels: o.GetLabels(), Annotations: o.GetAnnotations()}
 	}
 	// What deploy prunes: the last deployed revision's objects and what failed revisions
-	// since left behind (still the release's), less the new objects.
+	// since left behind (still the release's), less the new objects and the chart's CRDs
+	// (those of the earlier charts are kept, not deleted).
 	owner := manifest.Owner{Namespace: opts.Namespace, Name: opts.Release}
-	gone := plan.Prune(last, plan.Leftovers(leftBehind, existing, owner), objs)
+	newCRDs := plan.ChartCRDs(&release.Chart{CRDs: opts.ChartCRDs})
+	gone := plan.Without(plan.Prune(last, plan.Leftovers(leftBehind, existing, owner), objs), newCRDs)
+	var charts []*release.Chart
+	for _, r := range revs {
+		charts = append(charts, r.Chart)
+	}
+	gone = plan.Without(gone, plan.ChartCRDs(charts...))
+	if !opts.UpdateCRDs {
+		var left []*unstructured.Unstructured
+		objs, left = plan.LeaveCRDs(objs, newCRDs, existing)
+		for _, o := range left {
+			res.Unchanged = append(res.Unchanged, manifest.KeyOf(o).String())
+		}
+	}
 	// What deploy validates, plus every object that exists: its kind is served and its
 	// namespace there, even when a CRD or Namespace of the release defines them.
 	runnable := plan.DryRunnable(objs, existing)

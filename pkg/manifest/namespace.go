@@ -72,7 +72,7 @@ func SetDefaultNamespace(objs []*unstructured.Unstructured, ns string, isNamespa
 func DefinedScopes(objs []*unstructured.Unstructured) map[schema.GroupKind]bool {
 	m := map[schema.GroupKind]bool{}
 	for _, o := range objs {
-		if !isCRD(KeyOf(o)) {
+		if !IsCRD(KeyOf(o)) {
 			continue
 		}
 		group, _, _ := unstructured.NestedString(o.Object, "spec", "group")

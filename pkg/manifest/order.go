@@ -39,7 +39,7 @@ func RankOf(obj *unstructured.Unstructured) Rank {
 }
 
 func rankOf(k Key) Rank {
-	if isCRD(k) {
+	if IsCRD(k) {
 		return RankCRD
 	}
 	switch k.Group {
@@ -80,8 +80,8 @@ func rankOf(k Key) Rank {
 	return RankOther
 }
 
-// isCRD reports whether k is a CustomResourceDefinition.
-func isCRD(k Key) bool {
+// IsCRD reports whether k is a CustomResourceDefinition.
+func IsCRD(k Key) bool {
 	return k.Group == "apiextensions.k8s.io" && k.Kind == "CustomResourceDefinition"
 }
 

@@ -17,6 +17,13 @@ type Chart struct {
 	Values map[string]any `json:"values,omitempty"`
 	// Notes is the chart's rendered NOTES.txt.
 	Notes string `json:"notes,omitempty"`
+	// CRDs name the CustomResourceDefinitions of the chart's crds/ directories (its own
+	// and its sub-charts'), which follow Helm's rule: created when absent, never upgraded
+	// (unless the deploy asks: --update-crds) and never deleted (unless the uninstall
+	// asks: --delete-crds). The revision's Objects hold those of them it created or
+	// updated, not those it found and left as they were. Records written before this
+	// field existed have none: their CRDs are ordinary objects of the release.
+	CRDs []ObjectRef `json:"crds,omitempty"`
 }
 
 // DeepCopy returns a copy of c that shares no memory with it (nil for nil).
@@ -27,6 +34,9 @@ func (c *Chart) DeepCopy() *Chart {
 	out := *c
 	if c.Values != nil {
 		out.Values = copyValue(c.Values).(map[string]any)
+	}
+	if c.CRDs != nil {
+		out.CRDs = append([]ObjectRef(nil), c.CRDs...)
 	}
 	return &out
 }

@@ -166,8 +166,9 @@ func (c *Cluster) Delete(ctx context.Context, objs []*unstructured.Unstructured,
 }
 
 // DeleteObjects removes those of objs that are live and belong to opts.Owner, as
-// apply.Applier.Delete does (the others are reported to opts.OnLeft; kept objects are
-// not modelled), and returns those it removed.
+// apply.Applier.Delete does: the others are reported to opts.OnLeft, and so are those
+// kept by a resource-policy annotation or opts.Keep, which lose the owner's label and
+// annotation instead. It returns those it removed.
 func (c *Cluster) DeleteObjects(_ context.Context, objs []*unstructured.Unstructured, opts apply.DeleteOptions) ([]*unstructured.Unstructured, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -178,6 +179,21 @@ func (c *Cluster) DeleteObjects(_ context.Context, objs []*unstructured.Unstruct
 			if !opts.Owner.Owns(live.GetLabels(), live.GetAnnotations()) {
 				if opts.OnLeft != nil {
 					opts.OnLeft(k, "belongs to "+manifest.DescribeOwner(live.GetLabels(), live.GetAnnotations())+" now")
+				}
+				continue
+			}
+			why, keep := opts.Keep[k]
+			if ann, ok := manifest.Kept(live.GetAnnotations()); ok {
+				why, keep = "kept by its "+ann+": keep annotation", true
+			}
+			if keep {
+				labels, annotations := live.GetLabels(), live.GetAnnotations()
+				delete(labels, manifest.ReleaseLabel)
+				delete(annotations, manifest.ReleaseNamespaceAnnotation)
+				live.SetLabels(labels)
+				live.SetAnnotations(annotations)
+				if opts.OnLeft != nil {
+					opts.OnLeft(k, why+": left in place, no longer part of "+opts.Owner.String())
 				}
 				continue
 			}
