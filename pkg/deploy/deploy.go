@@ -139,6 +139,7 @@ func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 	var tracked track.Result
 	toApply := plan.Changed(objs, rev.Applied)
 	checks := newVerification(d.cfg, rev, start, ev)
+	checks.rollback = s.rollback
 	if failure == nil {
 		tracked, failure = d.applyAndTrack(ctx, objs, rev, &s, ev, func() {
 			// With nothing applied the record would not change but for the mark, which

@@ -38,6 +38,9 @@ type verification struct {
 	rev   *release.Revision
 	since time.Time
 	ev    *emitter
+	// rollback is set when the revision rolls back to an earlier one's objects: what
+	// runs during its rollout is the version being left, so nothing is sampled then.
+	rollback bool
 	// rollout is the passed verdict of the sampling during the rollout, whose counts
 	// the window carries on; judged is the verdict the revision records: a breach
 	// during the rollout, or the window's.
@@ -81,8 +84,8 @@ func (v *verification) request(spec *verify.Spec) verify.Request {
 // (the tracking's). It returns the context tracking must run under, which a breach
 // cancels, and finish, which stops the sampling and returns the breach, or a failure
 // to set the checks up, as a failure (nil: none). With no such check (or a spec that
-// does not parse, which the window reports) it returns ctx and a finish that does
-// nothing.
+// does not parse, which the window reports), or for a rollback, it returns ctx and a
+// finish that does nothing.
 func (v *verification) duringRollout(ctx context.Context) (context.Context, func() *failure) {
 	none := func() *failure { return nil }
 	if v.rev.Verification == nil || v.cfg.Verifier == nil {
@@ -90,6 +93,11 @@ func (v *verification) duringRollout(ctx context.Context) (context.Context, func
 	}
 	spec, err := verify.Parse(v.rev.Verification)
 	if err != nil || len(spec.RolloutChecks()) == 0 {
+		return ctx, none
+	}
+	if v.rollback {
+		v.ev.step(fmt.Sprintf("revision %d is a rollback: %s not sampled during the rollout, where the version being left still serves; the window runs them once every object is ready",
+			v.rev.Number, strings.Join(spec.RolloutChecks(), ", ")))
 		return ctx, none
 	}
 	v.ev.step(fmt.Sprintf("verifying revision %d during the rollout: %s every %s (a breach fails the deploy at once; inconclusive samples are not counted until every object is ready)",

@@ -12,6 +12,7 @@ import (
 	"github.com/shipsafe/shipsafe/pkg/deploy"
 	"github.com/shipsafe/shipsafe/pkg/deploy/deploytest"
 	"github.com/shipsafe/shipsafe/pkg/health"
+	"github.com/shipsafe/shipsafe/pkg/release"
 	"github.com/shipsafe/shipsafe/pkg/track"
 	"github.com/shipsafe/shipsafe/pkg/verify"
 )
@@ -131,5 +132,28 @@ func TestRolloutCountsGoToTheWindow(t *testing.T) {
 		if got := history(t, e); got != "1:superseded 2:deployed" {
 			t.Errorf("history %q", got)
 		}
+	}
+}
+
+// TestRollbackSamplesNothingDuringItsRollout: a rollback's rollout replaces the version
+// being left, whose errors its checks would see; they run over the window alone.
+func TestRollbackSamplesNothingDuringItsRollout(t *testing.T) {
+	t.Parallel()
+	e := deploytest.New()
+	revs := v1()
+	revs[0].Verification = rolloutChecks(true)
+	revs[0].Status = release.StatusSuperseded
+	revs = append(revs, &release.Revision{Number: 2, Status: release.StatusDeployed, Objects: v2Objects()})
+	seed(t, e, revs)
+	v := &fakeVerifier{rollout: func(context.Context) *verify.Verdict {
+		t.Error("a rollback sampled its checks during the rollout")
+		return nil
+	}}
+	e.Config.Verifier = v
+	if _, err := deploy.NewRollback(e.Config).Run(context.Background(), deploy.RollbackOptions{Release: rel, Namespace: ns, To: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.windows) != 1 || v.windows[0].Rollout != nil {
+		t.Errorf("windows %+v: want one, carrying no rollout", v.windows)
 	}
 }

@@ -43,7 +43,8 @@ var rangeSelector = regexp.MustCompile(`\[([0-9][0-9a-z]*)(?::[0-9a-z]*)?\]`)
 
 // warmup is the longest range in the query: before that much time has passed since the
 // release became ready, a rate still mixes in the previous version's samples (or, in a
-// rollback, the failed version's), so the check takes no sample before it.
+// rollback, the failed version's), so the check takes no sample in the window before
+// it, unless it was sampled during the rollout (it asked for the mix then).
 func (p *promProber) warmup() time.Duration {
 	var longest time.Duration
 	for _, m := range rangeSelector.FindAllStringSubmatch(p.check.Query, -1) {

@@ -54,6 +54,12 @@ type prober interface {
 	probe(ctx context.Context) Sample
 }
 
+// warmer is a prober whose first sample in the window must wait this long after the
+// release is ready (a prometheus check: see promProber.warmup).
+type warmer interface {
+	warmup() time.Duration
+}
+
 func (r *Runner) now() time.Time {
 	if r.Clock != nil {
 		return r.Clock()
@@ -62,10 +68,12 @@ func (r *Runner) now() time.Time {
 }
 
 // Run waits Spec.InitialDelay, then samples every periodic check (http, prometheus) at
-// once and then every
-// Spec.Interval until Spec.For has passed, and runs every job check once, until the
-// window ends and every Job finished, or a check fails (the rest are then stopped).
-// The counts of req.Rollout are carried on.
+// once and then every Spec.Interval until Spec.For has passed, and runs every job check
+// once, until the window ends and every Job finished, or a check fails (the rest are
+// then stopped). A prometheus check's first sample waits for its query's longest range
+// (see promProber.warmup), but for a check sampled during the rollout when req.Rollout
+// is given: its counts are carried on, and it is sampled on with no pause, its samples
+// counted as the rollout's until that range has passed.
 // Cancelling ctx ends the window early with an interrupted, failed Verdict. An error
 // means the checks could not be set up (a Prometheus URL missing); nothing ran.
 func (r *Runner) Run(ctx context.Context, req Request) (*Verdict, error) {
@@ -76,7 +84,7 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Verdict, error) {
 	if req.Rollout != nil {
 		carryOn(tallies, req.Rollout)
 	}
-	v := r.window(ctx, req.Spec, probers, tallies, req.OnSample)
+	v := r.window(ctx, req.Spec, probers, tallies, req.Rollout != nil, req.OnSample)
 	if req.Rollout != nil {
 		v.RolloutStart = req.Rollout.Start
 	}
@@ -165,8 +173,11 @@ func carryOn(tallies []*tally, rollout *Verdict) {
 }
 
 // window runs probers (one per check of spec, tallied by tallies) for the window and
-// judges them.
-func (r *Runner) window(ctx context.Context, spec *Spec, probers []prober, tallies []*tally, onSample func(Sample)) Verdict {
+// judges them. With afterRollout, the checks marked DuringRollout were sampled during
+// the rollout and are sampled on with no pause for their warmup; their samples taken
+// before it has passed are counted as the rollout's (tally.addDuringRollout), as their
+// query still covers the rollout.
+func (r *Runner) window(ctx context.Context, spec *Spec, probers []prober, tallies []*tally, afterRollout bool, onSample func(Sample)) Verdict {
 	if spec.InitialDelay > 0 {
 		t := time.NewTimer(spec.InitialDelay)
 		select {
@@ -183,15 +194,32 @@ func (r *Runner) window(ctx context.Context, spec *Spec, probers []prober, talli
 			return
 		}
 		var wait time.Duration
-		if pp, ok := p.(*promProber); ok {
-			wait = pp.warmup() - spec.InitialDelay
+		if w, ok := p.(warmer); ok {
+			wait = w.warmup() - spec.InitialDelay
 		}
-		r.sampleEvery(ctx, verdict.Start, wait, spec.Interval, int(spec.For/spec.Interval), p, emit)
+		n := int(spec.For / spec.Interval)
+		if afterRollout && spec.Checks[i].DuringRollout {
+			// No pause: until the warmup has passed, the query still covers the
+			// rollout, and its samples are counted as the rollout's.
+			covered := verdict.Start.Add(wait)
+			r.sampleEvery(ctx, verdict.Start, 0, spec.Interval, n, p, func(s Sample) bool {
+				s.DuringRollout = s.Time.Before(covered)
+				return emit(s)
+			})
+			return
+		}
+		r.sampleEvery(ctx, verdict.Start, wait, spec.Interval, n, p, emit)
 	}, func(i int, s Sample) bool {
+		var failed bool
+		if s.DuringRollout {
+			failed = tallies[i].addDuringRollout(&s)
+		} else {
+			failed = tallies[i].add(s)
+		}
 		if onSample != nil {
 			onSample(s)
 		}
-		return tallies[i].add(s)
+		return failed
 	})
 	verdict.End = r.now()
 	if err := ctx.Err(); err != nil {

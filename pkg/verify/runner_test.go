@@ -14,9 +14,13 @@ type fakeProber struct {
 	calls    atomic.Int32
 	// block makes probe wait for the context, as a Job that never ends.
 	block bool
+	// warm is its warmup, as a prometheus query's longest range.
+	warm time.Duration
 }
 
 func (f *fakeProber) query() string { return "fake" }
+
+func (f *fakeProber) warmup() time.Duration { return f.warm }
 
 func (f *fakeProber) probe(ctx context.Context) Sample {
 	n := int(f.calls.Add(1)) - 1
@@ -37,7 +41,7 @@ func runWindow(t *testing.T, ctx context.Context, spec *Spec, probers ...*fakePr
 		ts[i] = newTally(spec.Checks[i], p.query())
 	}
 	var seen atomic.Int32
-	v := (&Runner{}).window(ctx, spec, ps, ts, func(Sample) { seen.Add(1) })
+	v := (&Runner{}).window(ctx, spec, ps, ts, false, func(Sample) { seen.Add(1) })
 	var total int
 	for _, c := range v.Checks {
 		total += c.Samples
@@ -229,4 +233,29 @@ func runWindowAfter(t *testing.T, spec *Spec, rollout *Verdict, probers ...*fake
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TestWindowAfterRolloutTakesNoWarmup: a check sampled during the rollout is sampled on
+// at once when the window starts; the same check without a rollout (a restore's
+// target) waits for its warmup.
+func TestWindowAfterRolloutTakesNoWarmup(t *testing.T) {
+	t.Parallel()
+	spec := &Spec{For: 160 * time.Millisecond, Interval: 40 * time.Millisecond, Checks: []Check{
+		{Name: "rate", DuringRollout: true, Prometheus: &PrometheusCheck{}, Inconclusive: PolicyFail},
+	}}
+	rollout := &Verdict{Passed: true, DuringRollout: true, Checks: []CheckResult{{Name: "rate", Samples: 3, RolloutSamples: 3}}}
+	// No data until the new pods are scraped: not counted while the range covers the
+	// rollout.
+	after := runWindowAfter(t, spec, rollout, &fakeProber{outcomes: []Outcome{Inconclusive, Pass}, warm: 100 * time.Millisecond})
+	if c := after.Checks[0]; after.Passed != true || c.Samples != 3+4 || c.RolloutUncounted != 1 || c.RolloutSamples < 3 {
+		t.Errorf("after the rollout: %+v; want the 3 samples of the rollout, 1 not counted, and 4 more (at 40, 80, 120, 160 ms; those before 100 ms as the rollout's)", c)
+	}
+	late := runWindowAfter(t, spec, rollout, &fakeProber{outcomes: []Outcome{Pass, Pass, Pass, Inconclusive}, warm: 100 * time.Millisecond})
+	if late.Passed {
+		t.Errorf("after the rollout: an inconclusive sample once the range no longer covers the rollout passed: %+v", late.Checks[0])
+	}
+	alone := runWindowAfter(t, spec, nil, &fakeProber{outcomes: []Outcome{Pass}, warm: 100 * time.Millisecond})
+	if c := alone.Checks[0]; c.Samples != 2 {
+		t.Errorf("without a rollout: %+v; want 2 samples (at 120 and 160 ms, after the 100 ms warmup)", c)
+	}
 }

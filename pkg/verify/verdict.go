@@ -29,7 +29,8 @@ type Sample struct {
 	// Detail explains a failed or inconclusive sample.
 	Detail string `json:"detail,omitempty"`
 	// DuringRollout marks a sample taken while the release's objects were rolled out,
-	// before they were all ready.
+	// before they were all ready, or, for a prometheus check sampled then, in the window
+	// while its query's longest range still reached back into the rollout.
 	DuringRollout bool `json:"duringRollout,omitempty"`
 	// Uncounted marks an inconclusive sample taken during the rollout: it counts neither
 	// as a sample nor as a failure, whatever the check's policy.
