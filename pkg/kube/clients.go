@@ -110,7 +110,7 @@ func New(cfg *rest.Config, namespace string) (*Clients, error) {
 		Dynamic:   dyn,
 		Metadata:  md,
 		Discovery: disc,
-		Mapper:    restmapper.NewDeferredDiscoveryRESTMapper(disc),
+		Mapper:    NewMemoMapper(restmapper.NewDeferredDiscoveryRESTMapper(disc)),
 		Namespace: namespace,
 		Fence:     fence,
 		Unfenced:  unfenced,
