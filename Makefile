@@ -26,8 +26,8 @@ dist:
 ## constraints, such as terminal resize signals, compiles for each), the second time as
 ## another builder (umask, time zone, locale, `go env -w GOFLAGS`), and compare byte for
 ## byte; check binaries, archives, SHA256SUMS and the krew manifest. Slow, so not part
-## of `make test`: ten links with a warm build cache, and with a cold one a full
-## cross-compile per target (8-16 min each on a loaded 2-core machine).
+## of `make test`: ten links with a warm build cache (about 3 min), and with a cold one
+## a full cross-compile per target (14-20 min each on a loaded 2-core machine).
 ## SHIPSAFE_DIST_PLATFORMS="linux/amd64" narrows it for a quick check.
 dist-test:
 	$(GO) test -count=1 -v -timeout 120m ./test/dist/

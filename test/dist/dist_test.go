@@ -25,8 +25,8 @@ import (
 // allPlatforms are the release targets, as scripts/dist.sh builds them by default.
 // SHIPSAFE_DIST_PLATFORMS narrows a run (say to "linux/amd64" for a quick check); a
 // full run builds every target twice: with a warm build cache that is ten links
-// (about 10-20 minutes on a loaded 2-core machine), with a cold one add a full
-// cross-compile per target.
+// (3 minutes 14 s on the loaded 2-core machine on 2026-11-27), with a cold one add a
+// full cross-compile per target (14 to 20 minutes each for darwin and windows there).
 const allPlatforms = "linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64"
 
 // builder is the environment of one release build: a umask, time zone, locale and
