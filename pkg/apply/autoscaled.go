@@ -1,8 +1,8 @@
 package apply
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 )
 
 // HPAResource is the resource of HorizontalPodAutoscalers that Apply lists in the
@@ -132,7 +133,7 @@ func leaveReplicas(ctx context.Context, ri dynamic.ResourceInterface, body *unst
 		kept.Manifest = &m
 	}
 	out := body.DeepCopy()
-	if ownedByOthers(live.GetManagedFields(), "spec", "replicas") {
+	if ownedByOthers(live.GetManagedFields(), replicasPath) {
 		unstructured.RemoveNestedField(out.Object, "spec", "replicas")
 	} else if err := unstructured.SetNestedField(out.Object, replicas, "spec", "replicas"); err != nil {
 		return nil, nil, fmt.Errorf("set replicas: %w", err)
@@ -140,36 +141,23 @@ func leaveReplicas(ctx context.Context, ri dynamic.ResourceInterface, body *unst
 	return out, kept, nil
 }
 
+// replicasPath is spec.replicas as a managedFields path.
+var replicasPath = fieldpath.MakePathOrDie("spec", "replicas")
+
 // ownedByOthers reports whether a field manager other than FieldManager owns the field
-// at path according to entries (managedFields).
-func ownedByOthers(entries []metav1.ManagedFieldsEntry, path ...string) bool {
+// at path according to entries (managedFields). Entries that cannot be parsed are
+// skipped.
+func ownedByOthers(entries []metav1.ManagedFieldsEntry, path fieldpath.Path) bool {
 	for _, e := range entries {
 		if e.Manager == FieldManager || e.FieldsV1 == nil {
 			continue
 		}
-		var fields map[string]any
-		if json.Unmarshal(e.FieldsV1.Raw, &fields) != nil {
+		set := &fieldpath.Set{}
+		if set.FromJSON(bytes.NewReader(e.FieldsV1.Raw)) != nil {
 			continue
 		}
-		if hasField(fields, path) {
+		if set.Has(path) {
 			return true
-		}
-	}
-	return false
-}
-
-// hasField reports whether a FieldsV1 set holds the field at path ("f:" prefixed keys).
-func hasField(fields map[string]any, path []string) bool {
-	for i, p := range path {
-		v, ok := fields["f:"+p]
-		if !ok {
-			return false
-		}
-		if i == len(path)-1 {
-			return true
-		}
-		if fields, ok = v.(map[string]any); !ok {
-			return false
 		}
 	}
 	return false
