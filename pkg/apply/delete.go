@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -12,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/metadata"
 
 	"github.com/shipsafe/shipsafe/internal/fanout"
@@ -103,7 +105,7 @@ func (a *Applier) deleteOne(ctx context.Context, obj *unstructured.Unstructured,
 		case notServed(err) && !remapped:
 			// Discovery was read before the version was retired: read it again.
 			remapped = true
-			if m, err = a.remap(obj.GroupVersionKind(), m); errors.Is(err, ErrUnknownKind) {
+			if m, err = a.remap(ctx, obj.GroupVersionKind(), m); errors.Is(err, ErrUnknownKind) {
 				return false, nil // no version is served any more: the CRD is gone, so is the object
 			} else if err != nil {
 				return false, &Error{Key: key, Op: "delete", Err: err}
@@ -199,23 +201,39 @@ func notServed(err error) bool {
 	return false
 }
 
+// discoveryLag bounds how long remap waits for discovery to drop a version the API
+// server already refuses: the API server updates discovery shortly after a CRD changes,
+// and its handlers may answer 404 for the version a moment before.
+const discoveryLag = 10 * time.Second
+
 // remap reads discovery again and maps gvk's kind anew (mappingAnyVersion), after the
-// API server answered 404 for the resource of mapping was. It returns ErrUnknownKind
-// when no version is served any more, and an error naming the resource when discovery
-// still maps it to was.
-func (a *Applier) remap(gvk schema.GroupVersionKind, was *meta.RESTMapping) (*meta.RESTMapping, error) {
-	if r, ok := a.mapper.(meta.ResettableRESTMapper); ok {
-		r.Reset()
-	}
-	m, err := a.mappingAnyVersion(gvk)
-	if err != nil {
+// API server answered 404 for the resource of mapping was. While discovery still maps it
+// to was it reads discovery again, for up to discoveryLag. It returns ErrUnknownKind when
+// no version is served any more, and an error naming the resource when discovery still
+// maps it to was after the wait.
+func (a *Applier) remap(ctx context.Context, gvk schema.GroupVersionKind, was *meta.RESTMapping) (*meta.RESTMapping, error) {
+	var m *meta.RESTMapping
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, discoveryLag, true, func(context.Context) (bool, error) {
+		if r, ok := a.mapper.(meta.ResettableRESTMapper); ok {
+			r.Reset()
+		}
+		var err error
+		if m, err = a.mappingAnyVersion(gvk); err != nil {
+			return false, err
+		}
+		return m.Resource != was.Resource, nil
+	})
+	switch {
+	case err == nil:
+		return m, nil
+	case m != nil && m.Resource == was.Resource && ctx.Err() == nil:
+		return nil, fmt.Errorf("the API server answers 404 for %s in %s, which discovery still lists as served after %s; %s",
+			m.Resource.Resource, m.Resource.GroupVersion(), discoveryLag, notServedHint)
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("read discovery again for kind %s: %w", gvk.GroupKind(), context.Cause(ctx))
+	default:
 		return nil, err
 	}
-	if m.Resource == was.Resource {
-		return nil, fmt.Errorf("the API server answers 404 for %s in %s, which discovery lists as served; %s",
-			m.Resource.Resource, m.Resource.GroupVersion(), notServedHint)
-	}
-	return m, nil
 }
 
 // metadataResource returns the metadata client of mapping m in namespace (ignored for a
