@@ -23,9 +23,9 @@ import (
 // discovery that drops a retired version a moment after the API server stops serving it.
 type laggingMapper struct {
 	meta.RESTMapper // unused methods
-	mu     sync.Mutex
-	resets int
-	lag    int
+	mu              sync.Mutex
+	resets          int
+	lag             int
 }
 
 func (m *laggingMapper) Reset() {
