@@ -64,7 +64,7 @@ func (d *Deploy) completeInterrupted(ctx context.Context, opts *RunOptions, revs
 	if !p.Progress.Pruned {
 		_, p.Unpruned = d.prune(ctx, revs, last, p, ev)
 	}
-	if err := d.markDeployed(ctx, opts, p, revs, ev); err != nil {
+	if err := d.markDeployed(ctx, opts, p, revs, nil, ev); err != nil {
 		return fmt.Errorf("complete interrupted revision %d of %q: %w", p.Number, p.Release, err)
 	}
 	return nil

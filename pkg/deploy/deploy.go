@@ -160,15 +160,22 @@ func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 	if failure != nil {
 		return nil, d.fail(ctx, &s.RunOptions, rev, last, failure, ev)
 	}
-	d.checkpoint(ctx, rev, func(p *release.Progress) { p.Ready = true }, ev)
-	pruned, unpruned := d.prune(ctx, revs, last, rev, ev)
+	gone := d.pruneSet(ctx, revs, last, rev, ev)
+	// A revision that applied, pruned, ran and checked nothing leaves the cluster as the
+	// last deployed one left it: recovery's rollback of it, if this process dies before
+	// the deployed write, changes nothing either, so the Ready checkpoint would only cost
+	// a record write.
+	if len(toApply) > 0 || len(gone) > 0 || len(rev.Hooks) > 0 || rev.Verification != nil || last == nil {
+		d.checkpoint(ctx, rev, func(p *release.Progress) { p.Ready = true }, ev)
+	}
+	pruned, unpruned := d.pruneObjects(ctx, gone, revs, rev, ev)
 	rev.Unpruned = unpruned
 	// With nothing pruned, a recovery that prunes again finds nothing to do either: the
 	// checkpoint would only cost a record write.
 	if len(pruned) > 0 || len(unpruned) > 0 {
 		d.checkpoint(ctx, rev, func(p *release.Progress) { p.Pruned = true }, ev)
 	}
-	if err := d.markDeployed(ctx, &s.RunOptions, rev, revs, ev); err != nil {
+	if err := d.markDeployed(ctx, &s.RunOptions, rev, revs, s.records, ev); err != nil {
 		return nil, err
 	}
 	return &Result{

@@ -12,25 +12,35 @@ import (
 	"github.com/shipsafe/shipsafe/pkg/release/store"
 )
 
-// prune deletes objects of the last deployed revision that the new one, rev, no longer
-// has, and those that failed revisions since then created and left behind (plan.Prune),
-// except the CRDs of rev's chart's crds/ (those it left as they were are still the
-// release's). A CRD of an earlier chart's crds/ stays, without the release's ownership,
-// as a kept object does. A failed prune is a warning: rev is deployed and ready. It
-// returns the names of the objects deleted and references to those it could not delete,
-// which rev records (Unpruned) so that the next deploy tries again.
+// prune deletes what pruneSet finds (see pruneObjects).
 func (d *Deploy) prune(ctx context.Context, revs []*release.Revision, last, rev *release.Revision, ev *emitter) ([]string, []release.ObjectRef) {
-	owner := ownerOf(rev)
+	return d.pruneObjects(ctx, d.pruneSet(ctx, revs, last, rev, ev), revs, rev, ev)
+}
+
+// pruneSet returns the objects a deploy of rev prunes: those of the last deployed
+// revision that rev no longer has, and those that failed revisions since then created and
+// left behind (plan.Prune), except the CRDs of rev's chart's crds/ (those it left as they
+// were are still the release's) and the release's namespace. Failing to look for the
+// leftovers is a warning: the next deploy looks again.
+func (d *Deploy) pruneSet(ctx context.Context, revs []*release.Revision, last, rev *release.Revision, ev *emitter) []*unstructured.Unstructured {
 	left, err := leftovers(ctx, d.cfg, revs, last)
 	if err != nil {
 		ev.warn(fmt.Sprintf("prune: %v; deploy again to retry", err))
 	}
 	gone := plan.Without(plan.Prune(last, left, rev.Objects), chartCRDs(rev))
-	gone = withoutReleaseNamespace(gone, owner.Namespace, ev)
+	return withoutReleaseNamespace(gone, ownerOf(rev).Namespace, ev)
+}
+
+// pruneObjects deletes gone, objects rev's deploy prunes (pruneSet), if they are still
+// the release's. A CRD of an earlier chart's crds/ stays, without the release's
+// ownership, as a kept object does. A failed prune is a warning: rev is deployed and
+// ready. It returns the names of the objects deleted and references to those it could
+// not delete, which rev records (Unpruned) so that the next deploy tries again.
+func (d *Deploy) pruneObjects(ctx context.Context, gone []*unstructured.Unstructured, revs []*release.Revision, rev *release.Revision, ev *emitter) ([]string, []release.ObjectRef) {
 	if len(gone) == 0 {
 		return nil, nil
 	}
-	opts := deleteOptions(owner, ev)
+	opts := deleteOptions(ownerOf(rev), ev)
 	opts.Keep = keepChartCRDs(revs...)
 	deleted, err := d.cfg.Cluster.Delete(ctx, gone, opts)
 	var names []string
@@ -64,8 +74,9 @@ func leftovers(ctx context.Context, cfg *Config, revs []*release.Revision, last 
 
 // markDeployed records rev as deployed and every other revision of revs still recorded
 // as deployed as superseded: the previous one, and an older one whose own supersede
-// write failed; then it trims history; a failed trim is a Warning event.
-func (d *Deploy) markDeployed(ctx context.Context, opts *RunOptions, rev *release.Revision, revs []*release.Revision, ev *emitter) error {
+// write failed; then it trims history, unless recs (nil if not read under the lock) says
+// it holds no more than opts.HistoryMax records; a failed trim is a Warning event.
+func (d *Deploy) markDeployed(ctx context.Context, opts *RunOptions, rev *release.Revision, revs []*release.Revision, recs *records, ev *emitter) error {
 	rctx, cancel := detached(ctx, recordTimeout)
 	defer cancel()
 	now := d.cfg.now()
@@ -91,7 +102,7 @@ func (d *Deploy) markDeployed(ctx context.Context, opts *RunOptions, rev *releas
 				"and the next deploy of %s records %d as superseded", old.Number, old.Release, err, rev.Number, rev.Release, old.Number)
 		}
 	}
-	if opts.HistoryMax > 0 {
+	if opts.HistoryMax > 0 && !recs.withinHistory(opts.HistoryMax) {
 		if _, err := store.Prune(rctx, d.cfg.Store, rev.Release, opts.HistoryMax); err != nil {
 			ev.warn(fmt.Sprintf("trim the history of %q to %d revisions: %v; the next deploy trims it again", rev.Release, opts.HistoryMax, err))
 		}

@@ -18,10 +18,13 @@ type records struct {
 	name  string
 	// decoded holds the revisions read whole, by number.
 	decoded map[int]*release.Revision
+	// counted is the number of records the last call of summaries found, damaged ones
+	// included; -1 before the first.
+	counted int
 }
 
 func newRecords(s store.Store, name string) *records {
-	return &records{store: s, name: name, decoded: map[int]*release.Revision{}}
+	return &records{store: s, name: name, decoded: map[int]*release.Revision{}, counted: -1}
 }
 
 // summaries returns the summaries of the release's readable records and the number a new
@@ -29,6 +32,7 @@ func newRecords(s store.Store, name string) *records {
 // past, as readHistory does.
 func (r *records) summaries(ctx context.Context, ev *emitter) ([]*release.Summary, int, error) {
 	sums, err := r.store.Summaries(ctx, r.name)
+	r.counted = -1
 	next := 1
 	if l := release.LatestSummary(sums); l != nil {
 		next = l.Number + 1
@@ -41,10 +45,12 @@ func (r *records) summaries(ctx context.Context, ev *emitter) ([]*release.Summar
 				ev.warn(fmt.Sprintf("skipped a damaged release record: %v; remove it with `%s`", d.Err, d.RemoveCommand()))
 			}
 		}
+		r.counted = len(sums) + len(damaged.Records)
 		return sums, max(next, damaged.Highest()+1), nil
 	case err != nil:
 		return nil, 0, fmt.Errorf("read history of %q: %w", r.name, err)
 	}
+	r.counted = len(sums)
 	return sums, next, nil
 }
 
@@ -82,6 +88,13 @@ func (r *records) needed(ctx context.Context, sums []*release.Summary) ([]*relea
 		out = append(out, rev)
 	}
 	return out, nil
+}
+
+// withinHistory reports whether the release, as the last summaries read found it (under
+// the lock), plus one revision still holds at most limit records: trimming it would find
+// nothing to delete. It is false when r is nil or has read no summaries yet.
+func (r *records) withinHistory(limit int) bool {
+	return r != nil && r.counted >= 0 && r.counted+1 <= limit
 }
 
 // lastDeployed returns the last deployed revision, read whole, or nil. Before the lock

@@ -1,0 +1,108 @@
+package deploy_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/shipsafe/shipsafe/pkg/deploy"
+	"github.com/shipsafe/shipsafe/pkg/deploy/deploytest"
+	"github.com/shipsafe/shipsafe/pkg/release"
+)
+
+// TestHistoryTrimmedOnlyWhenOverTheLimit: a deploy that leaves at most HistoryMax records
+// does not read the history again to trim it (the summaries read under the lock tell it
+// there is nothing to delete); one that leaves more trims to HistoryMax.
+func TestHistoryTrimmedOnlyWhenOverTheLimit(t *testing.T) {
+	t.Parallel()
+	e := deploytest.New()
+	seed(t, e, v1())
+	var reads atomic.Int32
+	e.Store.HistoryFunc = func(context.Context, string) error { reads.Add(1); return nil }
+	run := func(value string) int32 {
+		t.Helper()
+		reads.Store(0)
+		_, err := deploy.NewDeploy(e.Config).Run(context.Background(), deploy.DeployOptions{
+			Release: rel, Namespace: ns, Objects: []*unstructured.Unstructured{deploytest.ConfigMap("a", value)},
+			RunOptions: deploy.RunOptions{HistoryMax: 3},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return reads.Load()
+	}
+
+	within := run("2") // two records: within the limit
+	if got, want := history(t, e), "1:superseded 2:deployed"; got != want {
+		t.Fatalf("history = %q, want %q", got, want)
+	}
+	run("3") // three records: at the limit
+	over := run("4")
+	if got, want := history(t, e), "2:superseded 3:superseded 4:deployed"; got != want {
+		t.Errorf("history after a fourth revision with HistoryMax 3 = %q, want %q", got, want)
+	}
+	if over != within+1 {
+		t.Errorf("history read %d times by a deploy over the limit and %d by one within it; want exactly one more read, to trim", over, within)
+	}
+}
+
+// TestNoOpWritesNoReadyCheckpoint: a deploy that changes nothing (every object as the
+// last deployed revision applied it, nothing to prune, no hooks or checks) writes its
+// record three times: pending, deployed, and the previous revision superseded; one that
+// applies an object also writes the Applied and Ready checkpoints. An interrupted no-op
+// (pending, no checkpoint) is rolled back by the next deploy without changing anything.
+func TestNoOpWritesNoReadyCheckpoint(t *testing.T) {
+	t.Parallel()
+	e := deploytest.New()
+	seed(t, e, v1())
+	var writes []string
+	e.Store.UpdateFunc = func(_ context.Context, r *release.Revision) error {
+		w := fmt.Sprintf("%d:%s", r.Number, r.Status)
+		if r.Progress != nil && r.Progress.Ready && r.Status == release.StatusPending {
+			w += "+ready"
+		}
+		writes = append(writes, w)
+		return nil
+	}
+	run := func(objs ...*unstructured.Unstructured) {
+		t.Helper()
+		writes = nil
+		if _, err := deploy.NewDeploy(e.Config).Run(context.Background(), deploy.DeployOptions{Release: rel, Namespace: ns, Objects: objs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(deploytest.ConfigMap("a", "2"), deploytest.ConfigMap("b", "1"))
+	if got := strings.Join(writes, " "); !strings.Contains(got, "2:pending+ready") {
+		t.Errorf("an upgrade applying a changed object wrote %q: no Ready checkpoint", got)
+	}
+	run(deploytest.ConfigMap("a", "2"), deploytest.ConfigMap("b", "1"))
+	if got, want := strings.Join(writes, " "), "3:deployed 2:superseded"; got != want {
+		t.Errorf("a no-op wrote its records as %q, want %q", got, want)
+	}
+
+	// Interrupted no-op: revision 4 left pending without checkpoints.
+	e.Store.UpdateFunc = func(_ context.Context, r *release.Revision) error {
+		if r.Number == 4 && r.Status == release.StatusDeployed {
+			return errors.New("killed")
+		}
+		return nil
+	}
+	_, err := deploy.NewDeploy(e.Config).Run(context.Background(), deploy.DeployOptions{Release: rel, Namespace: ns,
+		Objects: []*unstructured.Unstructured{deploytest.ConfigMap("a", "2"), deploytest.ConfigMap("b", "1")}})
+	if err == nil {
+		t.Fatal("the deploy whose deployed write fails succeeded")
+	}
+	e.Store.UpdateFunc = nil
+	run(deploytest.ConfigMap("a", "2"), deploytest.ConfigMap("b", "1"))
+	if got, want := history(t, e), "1:superseded 2:superseded 3:superseded 4:rolled-back 5:deployed"; got != want {
+		t.Errorf("history after recovering an interrupted no-op = %q, want %q", got, want)
+	}
+	if got, want := live(e), "a=2 b=1"; got != want {
+		t.Errorf("live objects after recovering an interrupted no-op = %q, want %q", got, want)
+	}
+}
