@@ -226,8 +226,23 @@ func (k *Lock) Release(ctx context.Context) error {
 	return k.releaseErr
 }
 
+// delete deletes the lease if it is still this lock's. It first deletes the version this
+// lock last wrote (one request: the UID and resourceVersion preconditions make it a no-op
+// on any other version); on a conflict it reads the lease and decides again.
 func (k *Lock) delete(ctx context.Context) error {
 	name := k.lease.Name
+	if k.owns(k.lease) {
+		err := k.leases.Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{
+			UID:             &k.lease.UID,
+			ResourceVersion: &k.lease.ResourceVersion,
+		}})
+		switch {
+		case err == nil, apierrors.IsNotFound(err):
+			return nil
+		case !apierrors.IsConflict(err):
+			return fmt.Errorf("release lock of %s: delete lease %s: %w", k.release, name, err)
+		}
+	}
 	for range 3 {
 		current, err := k.leases.Get(ctx, name, metav1.GetOptions{})
 		switch {
