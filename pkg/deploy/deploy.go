@@ -82,13 +82,6 @@ func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 		}
 	}
 
-	// A record too large to store is bad input: refuse it before taking the lock.
-	var tooLarge *store.TooLargeError
-	if err := store.CheckSize(&release.Revision{Release: s.Release, Status: release.StatusPending,
-		Objects: objs, Hooks: s.Hooks, Source: s.Source}); errors.As(err, &tooLarge) {
-		return nil, &InputError{Err: err}
-	}
-
 	lock, err := d.cfg.Locker.Acquire(ctx, s.Namespace, s.Release, s.LockWait)
 	if err != nil {
 		return nil, stoppedBeforeChange(ctx, s.Release, fmt.Errorf("lock release %q: %w", s.Release, err))

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -9,6 +10,8 @@ import (
 	"github.com/shipsafe/shipsafe/pkg/apply"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 	"github.com/shipsafe/shipsafe/pkg/plan"
+	"github.com/shipsafe/shipsafe/pkg/release"
+	"github.com/shipsafe/shipsafe/pkg/release/store"
 )
 
 // prepare copies the objects, defaults their namespace, labels them with the release,
@@ -23,6 +26,11 @@ func (d *Deploy) prepare(ctx context.Context, opts *spec) ([]*unstructured.Unstr
 	if err != nil {
 		return nil, err
 	}
+	// The size check encodes the whole record and the history read decodes the last
+	// deployed revision: both run while the requests below wait.
+	sized := checkSizeAsync(opts, objs)
+	lastDeployed := lastDeployedBeforeLock(ctx, opts.records)
+	defer lastDeployed() // opts.records is free again when prepare returns
 	if err := d.checkAccess(ctx, opts); err != nil {
 		return nil, err
 	}
@@ -40,12 +48,46 @@ func (d *Deploy) prepare(ctx context.Context, opts *spec) ([]*unstructured.Unstr
 	}
 	// Objects applied as they are by the last deployed revision and unchanged since were
 	// validated then: only the others are.
-	toCheck := plan.Changed(objs, d.unchangedBeforeLock(ctx, opts.records, objs, existing))
+	toCheck := plan.Changed(objs, unchangedBeforeLock(lastDeployed(), objs, existing))
 	if _, err := d.cfg.Cluster.Apply(ctx, opts.notInMissingNamespace(plan.DryRunnable(toCheck, existing)), apply.Options{DryRun: true, Force: opts.ForceConflicts}); err != nil {
 		return nil, &InputError{Err: fmt.Errorf("validation (server-side dry run) failed, nothing was changed:\n%w", err)}
 	}
 	if err := d.prepareHooks(ctx, opts); err != nil {
 		return nil, err
 	}
+	if err := sized(objs); err != nil {
+		return nil, err
+	}
 	return objs, nil
+}
+
+// checkSizeAsync starts checking that the record of a revision of opts with objs can be
+// stored (store.CheckSize: a record too large is bad input, refused before the lock) and
+// returns the function that waits for the answer, given the objects finally deployed (a
+// subset of objs): when objs was too large and final is smaller, final is checked again.
+// With hooks, whose prepared form (prepareHooks) the record holds, the check runs only
+// when waited for. objs must not be changed until the wait returns.
+func checkSizeAsync(opts *spec, objs []*unstructured.Unstructured) func(final []*unstructured.Unstructured) error {
+	name, source := opts.Release, opts.Source
+	check := func(objs []*unstructured.Unstructured, hooks []release.Hook) error {
+		err := store.CheckSize(&release.Revision{Release: name, Status: release.StatusPending,
+			Objects: objs, Hooks: hooks, Source: source})
+		var tooLarge *store.TooLargeError
+		if errors.As(err, &tooLarge) {
+			return &InputError{Err: err}
+		}
+		return nil // another encoding error is the record write's to report
+	}
+	if len(opts.Hooks) > 0 {
+		return func(final []*unstructured.Unstructured) error { return check(final, opts.Hooks) }
+	}
+	done := make(chan error, 1)
+	go func() { done <- check(objs, nil) }()
+	return func(final []*unstructured.Unstructured) error {
+		err := <-done
+		if err != nil && len(final) < len(objs) {
+			err = check(final, nil)
+		}
+		return err
+	}
 }

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
@@ -62,30 +64,67 @@ func decodeStream(source string, data []byte) ([]located, []error) {
 		}
 		format = "JSON" // not valid JSON: let the YAML parser, a superset, report the line
 	}
+	docs := splitYAML(data)
+	parsed := make([]parsedDocument, len(docs))
+	eachChunk(len(docs), runtime.GOMAXPROCS(0), func(i int) {
+		parsed[i] = parseYAMLDocument(source, format, docs[i])
+	})
 	var (
 		locs []located
 		errs []error
 	)
-	for _, d := range splitYAML(data) {
-		if d.first == 0 {
-			continue // empty or comment-only
-		}
-		loc := Location{Source: source, Line: d.first, Document: d.index}
-		js, err := yaml.YAMLToJSONStrict(d.data)
-		if err != nil {
-			errs = append(errs, &DocumentError{
-				Location: loc,
-				Reason:   "malformed " + format + ": " + yamlMessage(err, d.start),
-				Hint:     "fix the syntax near that line (indentation, a missing ':', a repeated key, an unclosed quote or bracket)",
-				Err:      err,
-			})
-			continue
-		}
-		l, e := decodeDocument(js, loc)
-		locs, errs = append(locs, l...), append(errs, e...)
+	for _, p := range parsed {
+		locs, errs = append(locs, p.locs...), append(errs, p.errs...)
 	}
 	return locs, errs
 }
+
+// parsedDocument is what one document of a stream decodes to.
+type parsedDocument struct {
+	locs []located
+	errs []error
+}
+
+// parseYAMLDocument decodes one document of a YAML stream (nothing for an empty or
+// comment-only one).
+func parseYAMLDocument(source, format string, d rawDoc) parsedDocument {
+	if d.first == 0 {
+		return parsedDocument{}
+	}
+	loc := Location{Source: source, Line: d.first, Document: d.index}
+	js, err := yaml.YAMLToJSONStrict(d.data)
+	if err != nil {
+		return parsedDocument{errs: []error{&DocumentError{
+			Location: loc,
+			Reason:   "malformed " + format + ": " + yamlMessage(err, d.start),
+			Hint:     "fix the syntax near that line (indentation, a missing ':', a repeated key, an unclosed quote or bracket)",
+			Err:      err,
+		}}}
+	}
+	l, e := decodeDocument(js, loc)
+	return parsedDocument{locs: l, errs: e}
+}
+
+// eachChunk calls fn(i) for every i in [0, n), splitting the range into at most workers
+// contiguous chunks run in parallel, and returns when all calls have returned. Each
+// call must write only to its own slot.
+func eachChunk(n, workers int, fn func(i int)) {
+	workers = max(1, min(workers, n/minChunk))
+	size := (n + workers - 1) / workers
+	var wg sync.WaitGroup
+	for start := 0; start < n; start += size {
+		end := min(start+size, n)
+		wg.Go(func() {
+			for i := start; i < end; i++ {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// minChunk is the fewest documents worth a goroutine of their own.
+const minChunk = 32
 
 // decodeJSONStream parses data as concatenated JSON values. ok is false when data is not
 // valid JSON, so the caller can fall back to YAML (which accepts flow mappings and reports

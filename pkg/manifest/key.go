@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"cmp"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -20,8 +21,26 @@ type Key struct {
 // KeyOf returns the Key of obj, read from its apiVersion, kind, metadata.namespace and
 // metadata.name as they are now (call it after SetDefaultNamespace for final keys).
 func KeyOf(obj *unstructured.Unstructured) Key {
-	gvk := obj.GroupVersionKind()
-	return Key{Group: gvk.Group, Kind: gvk.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	group, ok := groupOf(obj.GetAPIVersion())
+	if !ok { // malformed: as GroupVersionKind reads it
+		gvk := obj.GroupVersionKind()
+		return Key{Group: gvk.Group, Kind: gvk.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	}
+	return Key{Group: group, Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
+}
+
+// groupOf returns the group of apiVersion ("apps" of "apps/v1", "" of "v1") without
+// parsing the version, as KeyOf runs for every object many times in a deploy; ok is false
+// for a malformed apiVersion (more than one slash).
+func groupOf(apiVersion string) (group string, ok bool) {
+	i := strings.IndexByte(apiVersion, '/')
+	switch {
+	case i < 0:
+		return "", true
+	case strings.IndexByte(apiVersion[i+1:], '/') >= 0:
+		return "", false
+	}
+	return apiVersion[:i], true
 }
 
 // String renders the key as "group/Kind namespace/name", leaving out the group of core

@@ -2,6 +2,8 @@ package manifest
 
 import (
 	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 func TestKeyString(t *testing.T) {
@@ -62,5 +64,20 @@ func TestKeyOfAndIndex(t *testing.T) {
 	k := Key{Group: "apps", Kind: "Deployment", Name: "web"}
 	if got := idx[k]; got == nil || got.GetKind() != "Deployment" {
 		t.Errorf("Index[%s] = %v", k, got)
+	}
+}
+
+// TestKeyOfReadsTheGroupAsGroupVersionKindDoes: KeyOf's own parsing of apiVersion gives
+// the group and kind that unstructured's GroupVersionKind gives, malformed ones included.
+func TestKeyOfReadsTheGroupAsGroupVersionKindDoes(t *testing.T) {
+	t.Parallel()
+	for _, av := range []string{"v1", "apps/v1", "rbac.authorization.k8s.io/v1", "example.com/v1alpha1", "", "/", "apps/", "/v1", "a/b/c", "a//b"} {
+		o := &unstructured.Unstructured{Object: map[string]any{"apiVersion": av, "kind": "Thing",
+			"metadata": map[string]any{"name": "n", "namespace": "ns"}}}
+		gvk := o.GroupVersionKind()
+		want := Key{Group: gvk.Group, Kind: gvk.Kind, Namespace: "ns", Name: "n"}
+		if got := KeyOf(o); got != want {
+			t.Errorf("KeyOf with apiVersion %q = %+v, want %+v", av, got, want)
+		}
 	}
 }
