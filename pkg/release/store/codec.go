@@ -33,7 +33,7 @@ func encode(rev *release.Revision) ([]byte, error) {
 			return nil, fmt.Errorf("encode release %s revision %d: adopted object %d is nil", rev.Release, rev.Number, i)
 		}
 	}
-	raw, err := json.Marshal(rev)
+	raw, err := marshalRevision(rev)
 	if err != nil {
 		return nil, fmt.Errorf("encode release %s revision %d: %w", rev.Release, rev.Number, err)
 	}
@@ -56,6 +56,36 @@ func encode(rev *release.Revision) ([]byte, error) {
 		return nil, &TooLargeError{Release: rev.Release, Number: rev.Number, Size: buf.Len(), Limit: MaxRecordSize}
 	}
 	return buf.Bytes(), nil
+}
+
+// marshalRevision renders rev as JSON, its objects with appendObjectJSON (the bulk of a
+// record, and the bulk of its cost under encoding/json's reflection).
+func marshalRevision(rev *release.Revision) ([]byte, error) {
+	w := wire{revisionFields: (*revisionFields)(rev)}
+	var err error
+	if w.Objects, err = marshalObjects(rev.Objects); err != nil {
+		return nil, err
+	}
+	if w.Adopted, err = marshalObjects(rev.Adopted); err != nil {
+		return nil, err
+	}
+	return json.Marshal(w)
+}
+
+// marshalObjects renders each of objs as JSON; nil for none.
+func marshalObjects(objs []*unstructured.Unstructured) ([]json.RawMessage, error) {
+	if len(objs) == 0 {
+		return nil, nil
+	}
+	out := make([]json.RawMessage, len(objs))
+	for i, o := range objs {
+		b, err := appendObjectJSON(nil, o.Object)
+		if err != nil {
+			return nil, fmt.Errorf("object %d: %w", i, err)
+		}
+		out[i] = b
+	}
+	return out, nil
 }
 
 // revisionFields has Revision's fields and JSON names but not its methods; wire shadows
