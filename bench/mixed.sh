@@ -5,6 +5,10 @@
 #     (an older build), for that one too, side by side.
 #  B. 200 mixed objects (bench/genmixed.sh): the same four steps, shipsafe (--chart) and
 #     helm upgrade --install --wait, on the same chart.
+#  R. 1,000 ConfigMaps, after an install: REPEAT (default 9) rounds of an upgrade changing
+#     one object (cm-0000, back and forth) and a no-op, the binaries of A taking turns
+#     within each round; per binary and step the median, lowest and highest wall time.
+#     Single samples of a step this short vary by a third from run to run.
 # Requests are counted by bench/reqcount, a loopback proxy in front of the API server
 # (one line per request; a watch is one). Peak RSS from GNU time. Results go to stdout and
 # bench/results/mixed.md. Needs the cluster up and `make build helm`.
@@ -16,6 +20,7 @@ ship=$PWD/bin/shipsafe
 before=${SHIP_BEFORE:-}
 helm=${XDG_CACHE_HOME:-$HOME/.cache}/shipsafe/helm-v4.3.1/helm
 SECTIONS=${SECTIONS:-AB}
+REPEAT=${REPEAT:-9}
 work=$(mktemp -d)
 proxy=
 run=$(date +%s)
@@ -110,5 +115,48 @@ if [[ $SECTIONS == *B* ]]; then
 	step "helm --wait" "200 mixed: upgrade, all changed" "${h[@]}" --set version=2
 	step "helm --wait" "200 mixed: upgrade, 1 changed" "${h[@]}" --set version=2 --set first=3
 	step "helm --wait" "200 mixed: no-op" "${h[@]}" --set version=2 --set first=3
+fi
+if [[ $SECTIONS == *R* ]]; then
+	bins=("shipsafe:$ship")
+	[ -z "$before" ] || bins=("shipsafe before:$before" "${bins[@]}")
+	i=0
+	for b in "${bins[@]}"; do
+		n="bench-rp$i-$run"; i=$((i + 1)); ns "$n"
+		"${b#*:}" -n "$n" deploy cms -f "$work/v1.yaml" >/dev/null
+	done
+	# sample FILE CMD...: runs CMD through the proxy; appends "seconds requests" to FILE.
+	sample() {
+		local file=$1; shift
+		: >"$work/req.log"
+		local t0 t1
+		t0=$(date +%s.%N)
+		"$@" >"$work/out" 2>&1 || { cat "$work/out"; exit 1; }
+		t1=$(date +%s.%N)
+		printf '%.3f %d\n' "$(echo "$t1 - $t0" | bc)" "$(wc -l <"$work/req.log")" >>"$file"
+	}
+	for ((k = 1; k <= REPEAT; k++)); do
+		v=$work/v3.yaml
+		((k % 2)) || v=$work/v2.yaml
+		i=0
+		for b in "${bins[@]}"; do
+			n="bench-rp$i-$run"; i=$((i + 1))
+			sample "$work/one-$i" "${b#*:}" -n "$n" deploy cms -f "$v"
+			sample "$work/noop-$i" "${b#*:}" -n "$n" deploy cms -f "$v"
+		done
+	done
+	echo | tee -a "$out"
+	echo "$REPEAT rounds on 1,000 ConfigMaps, binaries taking turns:" | tee -a "$out"
+	echo | tee -a "$out"
+	echo "| tool | step | median wall time (s) | lowest | highest | API requests |" | tee -a "$out"
+	echo "|---|---|---|---|---|---|" | tee -a "$out"
+	i=0
+	for b in "${bins[@]}"; do
+		i=$((i + 1))
+		for s in "one:upgrade, 1 changed" "noop:no-op"; do
+			f=$work/${s%%:*}-$i
+			sort -n "$f" | awk -v tool="${b%%:*}" -v step="${s#*:}" '{t[NR] = $1; if (NR == 1 || $2 < lo) lo = $2; if (NR == 1 || $2 > hi) hi = $2}
+				END {printf "| %s | %s | %.2f | %.2f | %.2f | %s |\n", tool, step, t[int((NR + 1) / 2)], t[1], t[NR], (lo == hi ? lo : lo " to " hi)}' | tee -a "$out"
+		done
+	done
 fi
 echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"

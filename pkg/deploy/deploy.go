@@ -135,9 +135,11 @@ func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 	checks.rollback = s.rollback
 	if failure == nil {
 		tracked, failure = d.applyAndTrack(ctx, objs, rev, &s, ev, func() {
-			// With nothing applied the record would not change but for the mark, which
-			// recovery does not read: the Ready checkpoint follows.
-			if len(toApply) > 0 {
+			// Recovery reads what this checkpoint records, the resourceVersions the apply
+			// gave, only to put adopted objects back (putBack); for any other
+			// revision it would cost a record write that nothing reads: the Ready
+			// checkpoint follows.
+			if len(toApply) > 0 && len(rev.Adopted) > 0 {
 				d.checkpoint(ctx, rev, func(p *release.Progress) { p.Applied = true }, ev)
 			}
 		}, checks.duringRollout)

@@ -385,13 +385,16 @@ func TestRecordWriteFailsAtEachStep(t *testing.T) {
 		name      string
 		write     func(op string, r *release.Revision) bool
 		failTrack bool
+		adopt     bool
 		want      string
 		wantState string
 		warning   string
 	}{
 		{name: "pending record", write: func(op string, r *release.Revision) bool { return op == "create" && r.Number == 2 },
 			want: "error", wantState: "1:deployed | a=1 b=1"},
-		{name: "applied checkpoint", write: is(2, release.StatusPending, func(p *release.Progress) bool { return p.Applied && !p.Ready }),
+		// Written only by a revision that adopts (recovery needs its resourceVersions
+		// to put adopted objects back): c exists, of no release, and is adopted.
+		{name: "applied checkpoint", write: is(2, release.StatusPending, func(p *release.Progress) bool { return p.Applied && !p.Ready }), adopt: true,
 			want: "ok", wantState: "1:superseded 2:deployed | a=2 c=2", warning: "record the progress of revision 2"},
 		{name: "ready checkpoint", write: is(2, release.StatusPending, func(p *release.Progress) bool { return p.Ready && !p.Pruned }),
 			want: "ok", wantState: "1:superseded 2:deployed | a=2 c=2", warning: "record the progress of revision 2"},
@@ -426,10 +429,13 @@ func TestRecordWriteFailsAtEachStep(t *testing.T) {
 					return deploytest.Failed(objs, key("c"), "CrashLoopBackOff", "exit 1"), nil
 				}
 			}
+			if tt.adopt {
+				e.Cluster.Put(deploytest.Object("v1", "ConfigMap", ns, "c", map[string]any{"v": "unowned"}))
+			}
 			var events []deploy.Event
 			_, err := deploy.NewDeploy(e.Config).Run(context.Background(), deploy.DeployOptions{
 				Release: rel, Namespace: ns, Objects: v2Objects(),
-				RunOptions: deploy.RunOptions{OnEvent: func(ev deploy.Event) { events = append(events, ev) }},
+				RunOptions: deploy.RunOptions{Adopt: tt.adopt, OnEvent: func(ev deploy.Event) { events = append(events, ev) }},
 			})
 			if !failed {
 				t.Fatalf("the %s was never written (err %v)", tt.name, err)

@@ -75,7 +75,8 @@ func leftovers(ctx context.Context, cfg *Config, revs []*release.Revision, last 
 // markDeployed records rev as deployed and every other revision of revs still recorded
 // as deployed as superseded: the previous one, and an older one whose own supersede
 // write failed; then it trims history, unless recs (nil if not read under the lock) says
-// it holds no more than opts.HistoryMax records; a failed trim is a Warning event.
+// it holds no more than opts.HistoryMax records, deciding from what recs read when it can
+// (records.afterDeployed); a failed trim is a Warning event.
 func (d *Deploy) markDeployed(ctx context.Context, opts *RunOptions, rev *release.Revision, revs []*release.Revision, recs *records, ev *emitter) error {
 	rctx, cancel := detached(ctx, recordTimeout)
 	defer cancel()
@@ -103,7 +104,13 @@ func (d *Deploy) markDeployed(ctx context.Context, opts *RunOptions, rev *releas
 		}
 	}
 	if opts.HistoryMax > 0 && !recs.withinHistory(opts.HistoryMax) {
-		if _, err := store.Prune(rctx, d.cfg.Store, rev.Release, opts.HistoryMax); err != nil {
+		var err error
+		if known := recs.afterDeployed(rev); known != nil {
+			_, err = store.PruneSummaries(rctx, d.cfg.Store, rev.Release, opts.HistoryMax, known)
+		} else {
+			_, err = store.Prune(rctx, d.cfg.Store, rev.Release, opts.HistoryMax)
+		}
+		if err != nil {
 			ev.warn(fmt.Sprintf("trim the history of %q to %d revisions: %v; the next deploy trims it again", rev.Release, opts.HistoryMax, err))
 		}
 	}

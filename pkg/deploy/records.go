@@ -1,9 +1,11 @@
 package deploy
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/shipsafe/shipsafe/pkg/release"
 	"github.com/shipsafe/shipsafe/pkg/release/store"
@@ -21,6 +23,8 @@ type records struct {
 	// counted is the number of records the last call of summaries found, damaged ones
 	// included; -1 before the first.
 	counted int
+	// read are the summaries the last call of summaries returned.
+	read []*release.Summary
 }
 
 func newRecords(s store.Store, name string) *records {
@@ -32,7 +36,7 @@ func newRecords(s store.Store, name string) *records {
 // past, as readHistory does.
 func (r *records) summaries(ctx context.Context, ev *emitter) ([]*release.Summary, int, error) {
 	sums, err := r.store.Summaries(ctx, r.name)
-	r.counted = -1
+	r.counted, r.read = -1, nil
 	next := 1
 	if l := release.LatestSummary(sums); l != nil {
 		next = l.Number + 1
@@ -45,12 +49,12 @@ func (r *records) summaries(ctx context.Context, ev *emitter) ([]*release.Summar
 				ev.warn(fmt.Sprintf("skipped a damaged release record: %v; remove it with `%s`", d.Err, d.RemoveCommand()))
 			}
 		}
-		r.counted = len(sums) + len(damaged.Records)
+		r.counted, r.read = len(sums)+len(damaged.Records), sums
 		return sums, max(next, damaged.Highest()+1), nil
 	case err != nil:
 		return nil, 0, fmt.Errorf("read history of %q: %w", r.name, err)
 	}
-	r.counted = len(sums)
+	r.counted, r.read = len(sums), sums
 	return sums, next, nil
 }
 
@@ -95,6 +99,29 @@ func (r *records) needed(ctx context.Context, sums []*release.Summary) ([]*relea
 // nothing to delete. It is false when r is nil or has read no summaries yet.
 func (r *records) withinHistory(limit int) bool {
 	return r != nil && r.counted >= 0 && r.counted+1 <= limit
+}
+
+// afterDeployed returns the history as the last summaries read it (under the lock) after
+// rev was written deployed and every other deployed revision superseded (markDeployed):
+// ascending, with rev's own summary. It returns nil when r is nil or has read nothing.
+func (r *records) afterDeployed(rev *release.Revision) []*release.Summary {
+	if r == nil || r.read == nil {
+		return nil
+	}
+	out := make([]*release.Summary, 0, len(r.read)+1)
+	for _, s := range r.read {
+		if s.Number == rev.Number {
+			continue
+		}
+		c := *s
+		if c.Status == release.StatusDeployed {
+			c.Status = release.StatusSuperseded
+		}
+		out = append(out, &c)
+	}
+	out = append(out, rev.Summary())
+	slices.SortFunc(out, func(a, b *release.Summary) int { return cmp.Compare(a.Number, b.Number) })
+	return out
 }
 
 // lastDeployed returns the last deployed revision, read whole, or nil. Before the lock

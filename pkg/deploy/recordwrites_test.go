@@ -15,21 +15,26 @@ import (
 	"github.com/shipsafe/shipsafe/pkg/release"
 )
 
-// TestHistoryTrimmedOnlyWhenOverTheLimit: a deploy that leaves at most HistoryMax records
-// does not read the history again to trim it (the summaries read under the lock tell it
-// there is nothing to delete); one that leaves more trims to HistoryMax.
-func TestHistoryTrimmedOnlyWhenOverTheLimit(t *testing.T) {
+// TestHistoryTrimmedWithoutReadingItAgain: a deploy trims history to HistoryMax from the
+// summaries it read under the lock (with its own revision deployed and the previous one
+// superseded), reading the history no more often than a deploy within the limit: twice,
+// before the lock and under it.
+func TestHistoryTrimmedWithoutReadingItAgain(t *testing.T) {
 	t.Parallel()
 	e := deploytest.New()
-	seed(t, e, v1())
+	seed(t, e, []*release.Revision{
+		{Number: 1, Status: release.StatusSuperseded, Objects: []*unstructured.Unstructured{cm("a", "0")}},
+		{Number: 2, Status: release.StatusFailed, Objects: []*unstructured.Unstructured{cm("a", "9")}},
+		{Number: 3, Status: release.StatusDeployed, Objects: []*unstructured.Unstructured{cm("a", "1")}},
+	})
 	var reads atomic.Int32
 	e.Store.HistoryFunc = func(context.Context, string) error { reads.Add(1); return nil }
-	run := func(value string) int32 {
+	run := func(value string, max int) int32 {
 		t.Helper()
 		reads.Store(0)
 		_, err := deploy.NewDeploy(e.Config).Run(context.Background(), deploy.DeployOptions{
 			Release: rel, Namespace: ns, Objects: []*unstructured.Unstructured{deploytest.ConfigMap("a", value)},
-			RunOptions: deploy.RunOptions{HistoryMax: 3},
+			RunOptions: deploy.RunOptions{HistoryMax: max},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -37,24 +42,32 @@ func TestHistoryTrimmedOnlyWhenOverTheLimit(t *testing.T) {
 		return reads.Load()
 	}
 
-	within := run("2") // two records: within the limit
-	if got, want := history(t, e), "1:superseded 2:deployed"; got != want {
+	within := run("2", 10)
+	if got, want := history(t, e), "1:superseded 2:failed 3:superseded 4:deployed"; got != want {
 		t.Fatalf("history = %q, want %q", got, want)
 	}
-	run("3") // three records: at the limit
-	over := run("4")
-	if got, want := history(t, e), "2:superseded 3:superseded 4:deployed"; got != want {
-		t.Errorf("history after a fourth revision with HistoryMax 3 = %q, want %q", got, want)
+	over := run("3", 3)
+	if got, want := history(t, e), "3:superseded 4:superseded 5:deployed"; got != want {
+		t.Errorf("history after revision 5 with HistoryMax 3 = %q, want %q", got, want)
 	}
-	if over != within+1 {
-		t.Errorf("history read %d times by a deploy over the limit and %d by one within it; want exactly one more read, to trim", over, within)
+	if over != within || within != 2 {
+		t.Errorf("history read %d times by a deploy that trims and %d by one within the limit; want 2 each (before the lock and under it)", over, within)
+	}
+	run("4", 3)
+	if got, want := history(t, e), "4:superseded 5:superseded 6:deployed"; got != want {
+		t.Errorf("history after revision 6 with HistoryMax 3 = %q, want %q", got, want)
+	}
+	run("5", 1) // the revision this deploy superseded goes too
+	if got, want := history(t, e), "7:deployed"; got != want {
+		t.Errorf("history after revision 7 with HistoryMax 1 = %q, want %q", got, want)
 	}
 }
 
 // TestNoOpWritesNoReadyCheckpoint: a deploy that changes nothing (every object as the
 // last deployed revision applied it, nothing to prune, no hooks or checks) writes its
 // record three times: pending, deployed, and the previous revision superseded; one that
-// applies an object also writes the Applied and Ready checkpoints. An interrupted no-op
+// applies an object also writes the Ready checkpoint (and the Applied one only when it
+// adopts objects: see TestRecordWriteFailsAtEachStep). An interrupted no-op
 // (pending, no checkpoint) is rolled back by the next deploy without changing anything.
 func TestNoOpWritesNoReadyCheckpoint(t *testing.T) {
 	t.Parallel()
@@ -77,8 +90,8 @@ func TestNoOpWritesNoReadyCheckpoint(t *testing.T) {
 		}
 	}
 	run(deploytest.ConfigMap("a", "2"), deploytest.ConfigMap("b", "1"))
-	if got := strings.Join(writes, " "); !strings.Contains(got, "2:pending+ready") {
-		t.Errorf("an upgrade applying a changed object wrote %q: no Ready checkpoint", got)
+	if got, want := strings.Join(writes, " "), "2:pending+ready 2:deployed 1:superseded"; got != want {
+		t.Errorf("an upgrade applying a changed object (adopting none) wrote its records as %q, want %q", got, want)
 	}
 	run(deploytest.ConfigMap("a", "2"), deploytest.ConfigMap("b", "1"))
 	if got, want := strings.Join(writes, " "), "3:deployed 2:superseded"; got != want {

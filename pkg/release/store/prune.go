@@ -22,6 +22,16 @@ func Prune(ctx context.Context, s Store, name string, keep int) ([]int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prune release %s: %w", name, err)
 	}
+	return PruneSummaries(ctx, s, name, keep, revs)
+}
+
+// PruneSummaries is Prune deciding from revs, the summaries of every record of release
+// name in ascending order, instead of reading them: for a caller that holds the release's
+// lock and knows its history since it last read it.
+func PruneSummaries(ctx context.Context, s Store, name string, keep int, revs []*release.Summary) ([]int, error) {
+	if keep <= 0 {
+		return nil, nil
+	}
 	latest, deployed := release.LatestSummary(revs), release.LastDeployedSummary(revs)
 	excess := len(revs) - keep
 	var deleted []int
