@@ -63,11 +63,15 @@ func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 	if err := release.ValidateName(s.Release); err != nil {
 		return nil, &InputError{Err: err}
 	}
-	missing, err := d.namespaceMissing(ctx, &s)
-	if err != nil {
-		return nil, stoppedBeforeChange(ctx, s.Release, err)
+	// Records of the release prove its namespace exists: the history read the deploy
+	// makes anyway spares the namespace's.
+	if sums, err := s.records.readEarly(ctx); err != nil || len(sums) == 0 {
+		missing, err := d.namespaceMissing(ctx, &s)
+		if err != nil {
+			return nil, stoppedBeforeChange(ctx, s.Release, err)
+		}
+		s.namespaceMissing = missing
 	}
-	s.namespaceMissing = missing
 	ev.step(fmt.Sprintf("validating %d objects with a server-side dry run", len(s.Objects)))
 	objs, err := d.prepare(ctx, &s)
 	if err != nil {

@@ -25,6 +25,9 @@ type records struct {
 	counted int
 	// read are the summaries the last call of summaries returned.
 	read []*release.Summary
+	// early are the summaries readEarly read before the lock, if it was called and
+	// succeeded: lastDeployed starts from them.
+	early []*release.Summary
 }
 
 func newRecords(s store.Store, name string) *records {
@@ -124,12 +127,27 @@ func (r *records) afterDeployed(rev *release.Revision) []*release.Summary {
 	return out
 }
 
-// lastDeployed returns the last deployed revision, read whole, or nil. Before the lock
-// is taken it is a hint only (see unchangedBeforeLock).
-func (r *records) lastDeployed(ctx context.Context) (*release.Revision, error) {
+// readEarly reads the summaries before the lock, for lastDeployed to start from. Before
+// the lock they are a hint only.
+func (r *records) readEarly(ctx context.Context) ([]*release.Summary, error) {
 	sums, _, err := r.summaries(ctx, nil)
 	if err != nil {
 		return nil, err
+	}
+	r.early = sums
+	return sums, nil
+}
+
+// lastDeployed returns the last deployed revision, read whole, or nil, from the
+// summaries readEarly read (read now if it did not). Before the lock is taken it is a
+// hint only (see unchangedBeforeLock).
+func (r *records) lastDeployed(ctx context.Context) (*release.Revision, error) {
+	sums := r.early
+	if sums == nil {
+		var err error
+		if sums, _, err = r.summaries(ctx, nil); err != nil {
+			return nil, err
+		}
 	}
 	last := release.LastDeployedSummary(sums)
 	if last == nil {

@@ -9,9 +9,11 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/shipsafe/shipsafe/pkg/deploy"
 	"github.com/shipsafe/shipsafe/pkg/deploy/deploytest"
+	"github.com/shipsafe/shipsafe/pkg/manifest"
 	"github.com/shipsafe/shipsafe/pkg/release"
 )
 
@@ -117,5 +119,32 @@ func TestNoOpWritesNoReadyCheckpoint(t *testing.T) {
 	}
 	if got, want := live(e), "a=2 b=1"; got != want {
 		t.Errorf("live objects after recovering an interrupted no-op = %q, want %q", got, want)
+	}
+}
+
+// TestNamespaceReadOnlyWithoutRecords: the release namespace is read (does it exist?)
+// only when the release has no records yet; records in it prove it exists.
+func TestNamespaceReadOnlyWithoutRecords(t *testing.T) {
+	t.Parallel()
+	e := deploytest.New()
+	var reads atomic.Int32
+	e.Cluster.GetFunc = func(_ context.Context, gvk schema.GroupVersionKind, namespace, name string) (*unstructured.Unstructured, error) {
+		if gvk.Kind == "Namespace" {
+			reads.Add(1)
+			return deploytest.Object("v1", "Namespace", "", name, nil), nil
+		}
+		return e.Cluster.Live(manifest.Key{Group: gvk.Group, Kind: gvk.Kind, Namespace: namespace, Name: name}), nil
+	}
+	for i, want := range []int32{1, 0} {
+		reads.Store(0)
+		_, err := deploy.NewDeploy(e.Config).Run(context.Background(), deploy.DeployOptions{
+			Release: rel, Namespace: ns, Objects: []*unstructured.Unstructured{deploytest.ConfigMap("a", fmt.Sprint(i))},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := reads.Load(); got != want {
+			t.Errorf("deploy %d read the namespace %d times, want %d", i+1, got, want)
+		}
 	}
 }
