@@ -5,7 +5,7 @@
 #     (an older build), for that one too, side by side.
 #  B. 200 mixed objects (bench/genmixed.sh): the same four steps, shipsafe (--chart) and
 #     helm upgrade --install --wait, on the same chart.
-#  R. 1,000 ConfigMaps, after an install: REPEAT (default 9) rounds of an upgrade changing
+#  R. 1,000 ConfigMaps, after an install (v2): REPEAT (default 9) rounds of an upgrade changing
 #     one object (cm-0000, back and forth) and a no-op, the binaries of A taking turns
 #     within each round; per binary and step the median, lowest and highest wall time.
 #     Single samples of a step this short vary by a third from run to run.
@@ -122,7 +122,7 @@ if [[ $SECTIONS == *R* ]]; then
 	i=0
 	for b in "${bins[@]}"; do
 		n="bench-rp$i-$run"; i=$((i + 1)); ns "$n"
-		"${b#*:}" -n "$n" deploy cms -f "$work/v1.yaml" >/dev/null
+		"${b#*:}" -n "$n" deploy cms -f "$work/v2.yaml" >/dev/null
 	done
 	# sample FILE CMD...: runs CMD through the proxy; appends "seconds requests" to FILE.
 	sample() {
