@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
-	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
 	"github.com/shipsafe/shipsafe/internal/clustertest"
@@ -396,45 +394,21 @@ func TestLockerValidates(t *testing.T) {
 	}
 }
 
-// requestLog records the method and path of each request a client sends.
-type requestLog struct {
-	mu   sync.Mutex
-	next http.RoundTripper
-	seen []string
-}
-
-func (l *requestLog) RoundTrip(r *http.Request) (*http.Response, error) {
-	l.mu.Lock()
-	l.seen = append(l.seen, r.Method+" "+r.URL.Path)
-	l.mu.Unlock()
-	return l.next.RoundTrip(r)
-}
-
-func (l *requestLog) take() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := l.seen
-	l.seen = nil
-	return out
-}
-
 // TestLockReleaseIsOneRequest: giving up a lease that nobody changed since this lock last
 // wrote it is one DELETE, preconditioned on that version (no read first).
 func TestLockReleaseIsOneRequest(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
-	cfg := rest.CopyConfig(clustertest.Config(t))
-	log := &requestLog{}
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { log.next = rt; return log })
+	cfg, log := clustertest.LoggedConfig(t)
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	ns := clustertest.Namespace(t, cs)
 	a := mustAcquire(t, ctx, NewLocker(cs, ns, "web", "a", LockOptions{}), 0)
-	log.take()
+	log.Take()
 	if err := a.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
 	want := "DELETE /apis/coordination.k8s.io/v1/namespaces/" + ns + "/leases/" + LeaseName("web")
-	if got := log.take(); len(got) != 1 || got[0] != want {
+	if got := log.Take(); len(got) != 1 || got[0] != want {
 		t.Errorf("Release sent %q, want only %q", got, want)
 	}
 	if _, err := cs.CoordinationV1().Leases(ns).Get(ctx, LeaseName("web"), metav1.GetOptions{}); !apierrors.IsNotFound(err) {

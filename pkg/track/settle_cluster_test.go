@@ -3,39 +3,14 @@ package track_test
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"sync"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/rest"
 
 	"github.com/shipsafe/shipsafe/internal/clustertest"
 	"github.com/shipsafe/shipsafe/pkg/health"
 	"github.com/shipsafe/shipsafe/pkg/track"
 )
-
-// requestLog records the method and path of every request through it.
-type requestLog struct {
-	mu    sync.Mutex
-	lines []string
-	next  http.RoundTripper
-}
-
-func (l *requestLog) RoundTrip(req *http.Request) (*http.Response, error) {
-	l.mu.Lock()
-	l.lines = append(l.lines, req.Method+" "+req.URL.RequestURI())
-	l.mu.Unlock()
-	return l.next.RoundTrip(req)
-}
-
-func (l *requestLog) take() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := l.lines
-	l.lines = nil
-	return out
-}
 
 // TestUnchangedObjectsAreListedOnce tracks n idle Deployments and their Services
 // (ready as soon as their controllers have seen them) as unchanged: they are judged
@@ -44,9 +19,7 @@ func (l *requestLog) take() []string {
 // fails, with the container's log as evidence.
 func TestUnchangedObjectsAreListedOnce(t *testing.T) {
 	t.Parallel()
-	log := &requestLog{}
-	cfg := rest.CopyConfig(clustertest.Config(t))
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { log.next = rt; return log })
+	cfg, log := clustertest.LoggedConfig(t)
 	e := newEnvFrom(t, cfg)
 	const n = 12
 	var objs []*unstructured.Unstructured
@@ -66,10 +39,10 @@ func TestUnchangedObjectsAreListedOnce(t *testing.T) {
 		t.Fatalf("first run: %v (%s)", err, res.Message)
 	}
 
-	log.take()
+	log.Take()
 	var events []track.Event
 	res, err := tr.Run(ctx, objs, track.RunOptions{Unchanged: unchanged}, func(ev track.Event) { events = append(events, ev) })
-	requests := log.take()
+	requests := log.Take()
 	if err != nil || res.Failed || len(res.NotReady()) > 0 {
 		t.Fatalf("unchanged run: %v, failed %v (%s), not ready %v", err, res.Failed, res.Message, res.NotReady())
 	}
