@@ -14,15 +14,21 @@ import (
 
 // eventPrinter renders an action's events: one plain line per change for people and CI
 // logs (no control characters), or one JSON object per line with -o json.
+// In text, an object the deploy did not change (not applied again) that is Ready when
+// first judged gets no line of its own: the summary counts them, so a no-op of a large
+// release prints a few lines, not one per object. Any other status of such an object is
+// printed, and from then on the object's lines are, as for any object.
 type eventPrinter struct {
 	w     io.Writer
 	json  bool
 	start time.Time
 	enc   *json.Encoder
+	// shown holds the unchanged objects whose status was printed.
+	shown map[track.ObjectRef]bool
 }
 
 func newEventPrinter(w io.Writer, asJSON bool, start time.Time) *eventPrinter {
-	return &eventPrinter{w: w, json: asJSON, start: start, enc: json.NewEncoder(w)}
+	return &eventPrinter{w: w, json: asJSON, start: start, enc: json.NewEncoder(w), shown: map[track.ObjectRef]bool{}}
 }
 
 // print renders one event; it is called from one goroutine at a time.
@@ -52,6 +58,12 @@ func (p *eventPrinter) print(e deploy.Event) {
 func (p *eventPrinter) printTrack(prefix string, t *track.Event) {
 	switch t.Type {
 	case track.StatusChanged:
+		if t.Unchanged {
+			if t.Status.Phase == health.Ready && !p.shown[t.Object] {
+				return // counted by the summary
+			}
+			p.shown[t.Object] = true
+		}
 		line := fmt.Sprintf("%s%-11s %s", prefix, t.Status.Phase, t.Object)
 		if t.Status.Reason != "" {
 			line += ": " + t.Status.Reason
@@ -79,13 +91,19 @@ func (p *eventPrinter) summary(res track.Result) {
 		return
 	}
 	fmt.Fprintln(p.w, "summary:")
+	quiet := 0
 	for _, o := range res.Objects {
-		switch o.Status.Phase {
-		case health.Ready:
+		switch {
+		case o.Unchanged && o.Status.Phase == health.Ready && !p.shown[o.Ref]:
+			quiet++
+		case o.Status.Phase == health.Ready:
 			fmt.Fprintf(p.w, "  ready    %-50s after %s\n", o.Ref, formatElapsed(o.ReadyAfter))
 		default:
 			fmt.Fprintf(p.w, "  %-8s %-50s %s %s\n", strings.ToLower(string(o.Status.Phase)), o.Ref, o.Status.Reason, oneLine(o.Status.Message))
 		}
+	}
+	if quiet > 0 {
+		fmt.Fprintf(p.w, "  ready    %d unchanged objects, not applied again (ready when first checked)\n", quiet)
 	}
 }
 

@@ -72,7 +72,7 @@ func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 		}
 		s.namespaceMissing = missing
 	}
-	ev.step(fmt.Sprintf("validating %d objects with a server-side dry run", len(s.Objects)))
+	ev.step(fmt.Sprintf("validating %d objects (a server-side dry run of those changed since the last deployed revision)", len(s.Objects)))
 	objs, err := d.prepare(ctx, &s)
 	if err != nil {
 		return nil, stoppedBeforeChange(ctx, s.Release, err)

@@ -81,7 +81,7 @@ func (r *run) settleUnchanged(ctx context.Context) error {
 				continue
 			}
 			tg.settled, tg.status, tg.reported, tg.readyAt = true, st, true, now
-			r.emitAt(now, Event{Type: StatusChanged, Object: tg.ref, Status: st})
+			r.emitAt(now, Event{Type: StatusChanged, Object: tg.ref, Status: st, Unchanged: true})
 		}
 	}
 	return nil

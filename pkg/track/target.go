@@ -120,6 +120,8 @@ func (tg *target) current() *unstructured.Unstructured {
 // check judges the target at now.
 func (tg *target) check(obj *unstructured.Unstructured, rel health.Related, opts health.Options, now time.Time) health.Status {
 	switch {
+	case tg.static && tg.unchanged:
+		return health.Status{Phase: health.Ready, Message: "unchanged; nothing to wait for"}
 	case tg.static:
 		return health.Status{Phase: health.Ready, Message: "applied; nothing to wait for"}
 	case obj == nil:

@@ -43,3 +43,18 @@ func TestCheckIgnoresCopiesOlderThanTheApply(t *testing.T) {
 		})
 	}
 }
+
+// A kind with nothing to wait for says whether it was applied: an unchanged one was not.
+func TestCheckOfStaticKindSaysWhetherItWasApplied(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		unchanged bool
+		want      string
+	}{{false, "applied; nothing to wait for"}, {true, "unchanged; nothing to wait for"}} {
+		tg := &target{static: true, unchanged: tt.unchanged}
+		st := tg.check(nil, health.Related{}, health.Options{}, time.Now())
+		if st.Phase != health.Ready || st.Message != tt.want {
+			t.Errorf("unchanged=%v: %s (%s), want Ready (%s)", tt.unchanged, st.Phase, st.Message, tt.want)
+		}
+	}
+}

@@ -229,7 +229,7 @@ func (r *run) evaluate(now time.Time) verdict {
 		r.owners.add(i, tg, obj, rel)
 		if !tg.reported || !st.Equal(tg.status) {
 			tg.reported = true
-			r.emitAt(now, Event{Type: StatusChanged, Object: tg.ref, Status: st})
+			r.emitAt(now, Event{Type: StatusChanged, Object: tg.ref, Status: st, Unchanged: tg.unchanged})
 		}
 		switch {
 		case st.Phase == health.Ready && tg.readyAt.IsZero():
@@ -258,7 +258,7 @@ func (r *run) emitAt(now time.Time, e Event) {
 func (r *run) results() []ObjectResult {
 	out := make([]ObjectResult, len(r.targets))
 	for i, tg := range r.targets {
-		out[i] = ObjectResult{Ref: tg.ref, Status: tg.status}
+		out[i] = ObjectResult{Ref: tg.ref, Status: tg.status, Unchanged: tg.unchanged}
 		if !tg.readyAt.IsZero() {
 			out[i].ReadyAfter = tg.readyAt.Sub(r.start)
 		}

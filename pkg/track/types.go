@@ -65,6 +65,9 @@ type Event struct {
 	Message string `json:"message,omitempty"`
 	// Previous marks a LogLine from the container's previous (crashed) instance.
 	Previous bool `json:"previous,omitempty"`
+	// Unchanged marks a StatusChanged of an object the caller did not change
+	// (RunOptions.Unchanged).
+	Unchanged bool `json:"unchanged,omitempty"`
 }
 
 // ObjectResult is the outcome for one tracked object.
@@ -74,6 +77,8 @@ type ObjectResult struct {
 	// ReadyAfter is how long after tracking started the object last became Ready; zero
 	// when it is not Ready.
 	ReadyAfter time.Duration `json:"readyAfter"`
+	// Unchanged: the caller did not change the object (RunOptions.Unchanged).
+	Unchanged bool `json:"unchanged,omitempty"`
 }
 
 // Result is the outcome of Tracker.Run.
