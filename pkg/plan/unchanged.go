@@ -3,13 +3,13 @@ package plan
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/shipsafe/shipsafe/internal/objjson"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 	"github.com/shipsafe/shipsafe/pkg/release"
 )
@@ -18,7 +18,7 @@ import (
 // canonical JSON: equal digests mean the same desired state, whatever the key order or
 // formatting of the files it came from.
 func Digest(obj *unstructured.Unstructured) (string, error) {
-	data, err := json.Marshal(obj.Object)
+	data, err := objjson.Marshal(obj.Object) // encoding/json's bytes: digests recorded before stay equal
 	if err != nil {
 		return "", fmt.Errorf("digest %s: %w", manifest.KeyOf(obj), err)
 	}

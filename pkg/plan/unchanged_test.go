@@ -1,6 +1,9 @@
 package plan
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -72,5 +75,29 @@ func TestUnchanged(t *testing.T) {
 				t.Errorf("recorded %+v; want the live resourceVersion %s, generation 3, uid u1", s, tt.deploy.ResourceVersion)
 			}
 		})
+	}
+}
+
+// TestDigestIsUnchangedByTheFasterEncoder: Digest renders objects with objjson, and
+// gives what it gave when it used encoding/json, so digests recorded by earlier
+// revisions still match and no-op deploys stay no-ops across the upgrade.
+func TestDigestIsUnchangedByTheFasterEncoder(t *testing.T) {
+	t.Parallel()
+	objs := []*unstructured.Unstructured{
+		{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "a", "namespace": "x"},
+			"data": map[string]any{"html": "<b>&amp;</b>", "unicode": "é \u2028", "n": "1"}}},
+		{Object: map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "w", "labels": map[string]any{"app": "w"}},
+			"spec": map[string]any{"replicas": int64(3), "ratio": 0.25, "tiny": 1e-9, "huge": 1e21, "list": []any{int64(1), "two", nil, true}}}},
+	}
+	for _, o := range objs {
+		data, err := json.Marshal(o.Object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		want := base64.RawStdEncoding.EncodeToString(sum[:16])
+		if got, err := Digest(o); err != nil || got != want {
+			t.Errorf("Digest(%s) = %q, %v; encoding/json gives %q", o.GetName(), got, err, want)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 
+	"github.com/shipsafe/shipsafe/internal/objjson"
 	"github.com/shipsafe/shipsafe/pkg/release"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -58,7 +59,7 @@ func encode(rev *release.Revision) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// marshalRevision renders rev as JSON, its objects with appendObjectJSON (the bulk of a
+// marshalRevision renders rev as JSON, its objects with objjson (the bulk of a
 // record, and the bulk of its cost under encoding/json's reflection).
 func marshalRevision(rev *release.Revision) ([]byte, error) {
 	w := wire{revisionFields: (*revisionFields)(rev)}
@@ -79,7 +80,7 @@ func marshalObjects(objs []*unstructured.Unstructured) ([]json.RawMessage, error
 	}
 	out := make([]json.RawMessage, len(objs))
 	for i, o := range objs {
-		b, err := appendObjectJSON(nil, o.Object)
+		b, err := objjson.Marshal(o.Object)
 		if err != nil {
 			return nil, fmt.Errorf("object %d: %w", i, err)
 		}

@@ -1,4 +1,7 @@
-package store
+// Package objjson renders Kubernetes objects' unstructured content as JSON, byte for byte
+// as encoding/json's Marshal does, without reflection: records and digests render every
+// object of a release several times per deploy.
+package objjson
 
 import (
 	"encoding/json"
@@ -8,13 +11,15 @@ import (
 	"unicode/utf8"
 )
 
-// appendObjectJSON appends the JSON of v, an object's content as unstructured holds it
-// (maps, slices, strings, numbers, booleans, nil), to buf. Its output is the bytes
+// Marshal returns the JSON of v (see Append).
+func Marshal(v any) ([]byte, error) { return Append(nil, v) }
+
+// Append appends the JSON of v, an object's content as unstructured holds it (maps,
+// slices, strings, numbers, booleans, nil), to buf. Its output is the bytes
 // encoding/json's Marshal gives for v (keys sorted, HTML characters, U+2028 and U+2029
-// escaped, invalid UTF-8 replaced), without reflection: a record holds every object of a
-// revision and is written several times per deploy. A value of another type is
-// encoded by encoding/json.
-func appendObjectJSON(buf []byte, v any) ([]byte, error) {
+// escaped, invalid UTF-8 replaced), so digests of it match digests of that. A value of
+// another type is encoded by encoding/json.
+func Append(buf []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case nil:
 		return append(buf, "null"...), nil
@@ -50,7 +55,7 @@ func appendObjectJSON(buf []byte, v any) ([]byte, error) {
 			buf = appendString(buf, k)
 			buf = append(buf, ':')
 			var err error
-			if buf, err = appendObjectJSON(buf, v[k]); err != nil {
+			if buf, err = Append(buf, v[k]); err != nil {
 				return nil, err
 			}
 		}
@@ -65,7 +70,7 @@ func appendObjectJSON(buf []byte, v any) ([]byte, error) {
 				buf = append(buf, ',')
 			}
 			var err error
-			if buf, err = appendObjectJSON(buf, e); err != nil {
+			if buf, err = Append(buf, e); err != nil {
 				return nil, err
 			}
 		}

@@ -1,32 +1,27 @@
-package store
+package objjson
 
 import (
 	"bytes"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"reflect"
 	"strings"
 	"testing"
-
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
-	"github.com/shipsafe/shipsafe/pkg/release"
 )
 
-// TestAppendObjectJSONIsEncodingJSON: for the values objects hold, appendObjectJSON gives
+// TestMarshalIsEncodingJSON: for the values objects hold, Marshal gives
 // exactly the bytes of json.Marshal: fixed edge cases, then random documents.
-func TestAppendObjectJSONIsEncodingJSON(t *testing.T) {
+func TestMarshalIsEncodingJSON(t *testing.T) {
 	t.Parallel()
 	check := func(v any) {
 		t.Helper()
 		want, wantErr := json.Marshal(v)
-		got, err := appendObjectJSON(nil, v)
+		got, err := Marshal(v)
 		if (err != nil) != (wantErr != nil) {
-			t.Fatalf("appendObjectJSON(%#v) error %v, json.Marshal error %v", v, err, wantErr)
+			t.Fatalf("Marshal(%#v) error %v, json.Marshal error %v", v, err, wantErr)
 		}
 		if !bytes.Equal(got, want) {
-			t.Fatalf("appendObjectJSON(%#v)\n got %s\nwant %s", v, got, want)
+			t.Fatalf("Marshal(%#v)\n got %s\nwant %s", v, got, want)
 		}
 	}
 	fixed := []any{
@@ -97,38 +92,4 @@ func randomString(r *rand.Rand) string {
 		}
 	}
 	return b.String()
-}
-
-// TestEncodeMatchesEncodingJSON: a record's JSON decodes to what encoding/json's
-// rendering of the same revision decodes to (the objects' part is written by
-// appendObjectJSON, the rest by encoding/json).
-func TestEncodeMatchesEncodingJSON(t *testing.T) {
-	t.Parallel()
-	r := rand.New(rand.NewPCG(3, 4))
-	rev := &release.Revision{Release: "web", Namespace: "prod", Number: 4, Status: release.StatusDeployed,
-		Created: []release.ObjectRef{{APIVersion: "v1", Kind: "ConfigMap", Namespace: "prod", Name: "c"}}}
-	for i := range 50 {
-		rev.Objects = append(rev.Objects, &unstructured.Unstructured{Object: map[string]any{
-			"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": randomString(r), "namespace": "prod"},
-			"data": randomValue(r, 3), "n": int64(i)}})
-	}
-	rev.Adopted = rev.Objects[:3]
-	got, err := marshalRevision(rev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := json.Marshal(rev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g, w any
-	if err := json.Unmarshal(got, &g); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(want, &w); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(g, w) {
-		t.Fatalf("marshalRevision and json.Marshal differ:\n got %s\nwant %s", got, want)
-	}
 }
