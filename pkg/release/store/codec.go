@@ -59,34 +59,49 @@ func encode(rev *release.Revision) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// marshalRevision renders rev as JSON, its objects with objjson (the bulk of a
-// record, and the bulk of its cost under encoding/json's reflection).
+// marshalRevision renders rev as JSON: its objects with objjson (the bulk of a record,
+// and the bulk of its cost under encoding/json's reflection), spliced into what
+// encoding/json renders of the rest, so that they are neither reflected over nor
+// compacted again.
 func marshalRevision(rev *release.Revision) ([]byte, error) {
-	w := wire{revisionFields: (*revisionFields)(rev)}
-	var err error
-	if w.Objects, err = marshalObjects(rev.Objects); err != nil {
+	head, err := json.Marshal(wire{revisionFields: (*revisionFields)(rev)}) // no objects: omitted
+	if err != nil {
 		return nil, err
 	}
-	if w.Adopted, err = marshalObjects(rev.Adopted); err != nil {
+	if len(head) < 2 || head[len(head)-1] != '}' {
+		return nil, fmt.Errorf("revision rendered as %.20q, not a JSON object", head)
+	}
+	buf := head[:len(head)-1]
+	if buf, err = appendObjects(buf, "objects", rev.Objects); err != nil {
 		return nil, err
 	}
-	return json.Marshal(w)
+	if buf, err = appendObjects(buf, "adopted", rev.Adopted); err != nil {
+		return nil, err
+	}
+	return append(buf, '}'), nil
 }
 
-// marshalObjects renders each of objs as JSON; nil for none.
-func marshalObjects(objs []*unstructured.Unstructured) ([]json.RawMessage, error) {
+// appendObjects appends `"key":[...]` with objs rendered by objjson to buf, the open
+// JSON object rendered so far (a comma first unless it is empty); nothing for no objs,
+// as omitempty would.
+func appendObjects(buf []byte, key string, objs []*unstructured.Unstructured) ([]byte, error) {
 	if len(objs) == 0 {
-		return nil, nil
+		return buf, nil
 	}
-	out := make([]json.RawMessage, len(objs))
+	if buf[len(buf)-1] != '{' {
+		buf = append(buf, ',')
+	}
+	buf = append(append(append(buf, '"'), key...), `":[`...)
 	for i, o := range objs {
-		b, err := objjson.Marshal(o.Object)
-		if err != nil {
-			return nil, fmt.Errorf("object %d: %w", i, err)
+		if i > 0 {
+			buf = append(buf, ',')
 		}
-		out[i] = b
+		var err error
+		if buf, err = objjson.Append(buf, o.Object); err != nil {
+			return nil, fmt.Errorf("%s %d: %w", key, i, err)
+		}
 	}
-	return out, nil
+	return append(buf, ']'), nil
 }
 
 // revisionFields has Revision's fields and JSON names but not its methods; wire shadows
