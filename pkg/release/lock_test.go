@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -413,5 +414,27 @@ func TestLockReleaseIsOneRequest(t *testing.T) {
 	}
 	if _, err := cs.CoordinationV1().Leases(ns).Get(ctx, LeaseName("web"), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Fatalf("lease after release: err = %v, want NotFound", err)
+	}
+}
+
+// TestFreeLockIsOneRequest: taking a free lock is one request, the Lease's create (no
+// read first); a held one is found by that create's conflict and one read.
+func TestFreeLockIsOneRequest(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	cfg, log := clustertest.LoggedConfig(t)
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	ns := clustertest.Namespace(t, cs)
+	log.Take()
+	a := mustAcquire(t, ctx, NewLocker(cs, ns, "web", "a", LockOptions{}), 0)
+	defer a.Release(ctx)
+	leases := "/apis/coordination.k8s.io/v1/namespaces/" + ns + "/leases"
+	if got, want := log.Take(), []string{"POST " + leases}; !slices.Equal(got, want) {
+		t.Errorf("taking a free lock sent %q, want %q", got, want)
+	}
+	_, err := NewLocker(cs, ns, "web", "b", LockOptions{}).Acquire(ctx, 0)
+	wantHeld(t, err, "a")
+	if got, want := log.Take(), []string{"POST " + leases, "GET " + leases + "/" + LeaseName("web")}; !slices.Equal(got, want) {
+		t.Errorf("trying a held lock sent %q, want %q", got, want)
 	}
 }

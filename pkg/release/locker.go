@@ -134,8 +134,10 @@ func (l *Locker) Acquire(ctx context.Context, wait time.Duration) (*Lock, error)
 		still   staleness
 		confirm time.Time // how long to watch a lease that looks dead, past deadline
 	)
-	for {
-		lock, lease, held, err := l.try(ctx, &still)
+	// The first attempt creates the Lease without reading it first: a free lock (the
+	// common case: Release deletes the Lease) costs one request.
+	for create := true; ; create = false {
+		lock, lease, held, err := l.try(ctx, &still, create)
 		if err != nil {
 			return nil, err
 		}
@@ -164,21 +166,35 @@ func (l *Locker) Acquire(ctx context.Context, wait time.Duration) (*Lock, error)
 	}
 }
 
+// create creates the Lease, held by this process. It returns nil and no error when the
+// Lease exists.
+func (l *Locker) create(ctx context.Context) (*Lock, error) {
+	start := l.clock()
+	created, err := l.leases.Create(ctx, l.newLease(), metav1.CreateOptions{})
+	switch {
+	case apierrors.IsAlreadyExists(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("lock release %s: create lease %s/%s: %w", l.release, l.namespace, LeaseName(l.release), err)
+	}
+	return l.newLock(created, "", start), nil
+}
+
 // try makes one attempt. It returns a Lock on success; the observed Lease and a HeldError
-// when someone else holds it; neither when it lost a race and should look again.
-func (l *Locker) try(ctx context.Context, still *staleness) (*Lock, *coordinationv1.Lease, *HeldError, error) {
+// when someone else holds it; neither when it lost a race and should look again. With
+// create it tries to create the Lease first and reads it only if it exists.
+func (l *Locker) try(ctx context.Context, still *staleness, create bool) (*Lock, *coordinationv1.Lease, *HeldError, error) {
 	name := LeaseName(l.release)
+	if create {
+		lock, err := l.create(ctx)
+		if lock != nil || err != nil {
+			return lock, nil, nil, err
+		}
+	}
 	lease, err := l.leases.Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		start := l.clock()
-		created, err := l.leases.Create(ctx, l.newLease(), metav1.CreateOptions{})
-		switch {
-		case apierrors.IsAlreadyExists(err):
-			return nil, nil, nil, nil
-		case err != nil:
-			return nil, nil, nil, fmt.Errorf("lock release %s: create lease %s/%s: %w", l.release, l.namespace, name, err)
-		}
-		return l.newLock(created, "", start), nil, nil, nil
+		lock, err := l.create(ctx)
+		return lock, nil, nil, err
 	}
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("lock release %s: get lease %s/%s: %w", l.release, l.namespace, name, err)
