@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -196,14 +197,20 @@ func releaseLock(ctx context.Context, lock Lock, rel string, ev *emitter) {
 
 // recordPending writes the new revision as pending, with its objects and what it will
 // newly create (the objs that do not exist yet) and the state of those it need not apply
-// (plan.Unchanged), before anything changes, so that
-// cleanup works even if this process is killed. It is written whole or not at all even
+// (plan.Unchanged), as prepare listed the cluster when no record of the release was
+// written since (listedBeforeLock.stillValid), else as listed again under the lock;
+// before anything changes, so that cleanup works even if this process is killed. It is written whole or not at all even
 // if a signal arrives meanwhile; the signal is then handled like any other.
 func (d *Deploy) recordPending(ctx context.Context, s *spec, objs []*unstructured.Unstructured, next int, last *release.Revision) (*release.Revision, error) {
-	existing, err := d.cfg.Cluster.Existing(ctx, objs)
-	if err != nil {
-		return nil, stoppedBeforeChange(ctx, s.Release, fmt.Errorf("list existing objects: %w", err))
+	listed := s.listed.stillValid(s)
+	if listed == nil {
+		existing, err := d.cfg.Cluster.Existing(ctx, objs)
+		if err != nil {
+			return nil, stoppedBeforeChange(ctx, s.Release, fmt.Errorf("list existing objects: %w", err))
+		}
+		listed = &listedBeforeLock{existing: existing}
 	}
+	existing := listed.existing
 	rev := &release.Revision{
 		Release:      s.Release,
 		Namespace:    s.Namespace,
@@ -236,8 +243,14 @@ func (d *Deploy) recordPending(ctx context.Context, s *spec, objs []*unstructure
 	if err := d.recordPriors(ctx, rev, plan.Adopting(objs, existing, ownerOf(rev))); err != nil {
 		return nil, stoppedBeforeChange(ctx, s.Release, err)
 	}
-	if rev.Applied, err = plan.Unchanged(objs, last, existing); err != nil {
-		return nil, stoppedBeforeChange(ctx, s.Release, err)
+	if listed.known && listed.last == last {
+		rev.Applied = maps.Clone(listed.unchanged)
+	} else {
+		applied, err := plan.Unchanged(objs, last, existing)
+		if err != nil {
+			return nil, stoppedBeforeChange(ctx, s.Release, err)
+		}
+		rev.Applied = applied
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, stoppedBeforeChange(ctx, s.Release, err)

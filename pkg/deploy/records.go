@@ -26,8 +26,10 @@ type records struct {
 	// read are the summaries the last call of summaries returned.
 	read []*release.Summary
 	// early are the summaries readEarly read before the lock, if it was called and
-	// succeeded: lastDeployed starts from them.
-	early []*release.Summary
+	// succeeded (earlyRead): lastDeployed starts from them.
+	early        []*release.Summary
+	earlyRead    bool
+	earlyCounted int
 }
 
 func newRecords(s store.Store, name string) *records {
@@ -134,8 +136,24 @@ func (r *records) readEarly(ctx context.Context) ([]*release.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.early = sums
+	r.early, r.earlyRead, r.earlyCounted = sums, true, r.counted
 	return sums, nil
+}
+
+// unchangedSinceEarly reports whether the summaries read last (under the lock) are those
+// readEarly read: the same records, damaged ones included, at the same StoreVersions. It
+// is false when either read is missing.
+func (r *records) unchangedSinceEarly() bool {
+	if !r.earlyRead || r.counted < 0 || r.counted != r.earlyCounted || len(r.read) != len(r.early) {
+		return false
+	}
+	for i, s := range r.read {
+		e := r.early[i]
+		if s.Number != e.Number || s.Namespace != e.Namespace || s.StoreVersion != e.StoreVersion || s.Status != e.Status {
+			return false
+		}
+	}
+	return true
 }
 
 // lastDeployed returns the last deployed revision, read whole, or nil, from the

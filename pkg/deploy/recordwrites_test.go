@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -146,5 +148,53 @@ func TestNamespaceReadOnlyWithoutRecords(t *testing.T) {
 		if got := reads.Load(); got != want {
 			t.Errorf("deploy %d read the namespace %d times, want %d", i+1, got, want)
 		}
+	}
+}
+
+// TestClusterListedOnceUnderAnUnchangedHistory: the objects listed before the lock
+// (prepare) serve the pending record too when the history read under the lock is the
+// one read before it (no deploy of the release wrote meanwhile): a deploy lists the
+// cluster once. When the history changed, the cluster is listed again under the lock,
+// and the record says what that list found.
+func TestClusterListedOnceUnderAnUnchangedHistory(t *testing.T) {
+	t.Parallel()
+	e := deploytest.New()
+	seed(t, e, []*release.Revision{{Number: 1, Status: release.StatusDeployed, Objects: []*unstructured.Unstructured{cm("a", "1")}}})
+	run := func(objs ...*unstructured.Unstructured) {
+		t.Helper()
+		if _, err := deploy.NewDeploy(e.Config).Run(context.Background(), deploy.DeployOptions{Release: rel, Namespace: ns, Objects: objs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(deploytest.ConfigMap("a", "1"))
+	if n := e.Cluster.Listed(); n != 1 {
+		t.Errorf("a deploy under an unchanged history listed the cluster %d times, want 1", n)
+	}
+
+	// Another deploy of the release creates b and records it between this deploy's
+	// first read and its lock.
+	var once sync.Once
+	e.Locker.AcquireFunc = func(ctx context.Context, _, _ string, _ time.Duration) (deploy.Lock, error) {
+		once.Do(func() {
+			e.Cluster.Put(cm("b", "1"))
+			err := e.Store.Store.Create(ctx, &release.Revision{Release: rel, Namespace: ns, Number: 3,
+				Status: release.StatusDeployed, Objects: []*unstructured.Unstructured{cm("a", "1"), cm("b", "1")}})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+		return deploytest.NewLock(), nil
+	}
+	before := e.Cluster.Listed()
+	run(deploytest.ConfigMap("a", "1"), deploytest.ConfigMap("b", "1"))
+	if n := e.Cluster.Listed() - before; n != 2 {
+		t.Errorf("a deploy whose history changed before its lock listed the cluster %d times, want 2 (again under the lock)", n)
+	}
+	rev, err := e.Store.Store.Get(context.Background(), rel, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rev.Created) > 0 {
+		t.Errorf("revision 4 records it created %v, which the other deploy had created before its lock", rev.Created)
 	}
 }

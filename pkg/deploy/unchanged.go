@@ -30,18 +30,39 @@ func lastDeployedBeforeLock(ctx context.Context, recs *records) func() *release.
 	return sync.OnceValue(func() *release.Revision { return <-done })
 }
 
-// unchangedBeforeLock returns the objs that last (lastDeployedBeforeLock) applied as they
-// are and that nobody changed since (plan.Unchanged), as known before the lock is taken:
-// prepare validates only the others.
-func unchangedBeforeLock(last *release.Revision, objs []*unstructured.Unstructured, existing map[manifest.Key]*metav1.ObjectMeta) map[string]release.AppliedState {
-	if last == nil {
-		return nil
-	}
+// listedBeforeLock is what prepare read of the cluster and worked out before the lock:
+// the objects that exist, and which of objs last (lastDeployedBeforeLock) applied as
+// they are and nobody changed since (plan.Unchanged; nil when it could not tell).
+type listedBeforeLock struct {
+	existing  map[manifest.Key]*metav1.ObjectMeta
+	last      *release.Revision
+	unchanged map[string]release.AppliedState
+	known     bool // unchanged was worked out
+}
+
+// listBeforeLock returns what prepare knows of objs before the lock; prepare validates
+// only the objects not in unchanged.
+func listBeforeLock(last *release.Revision, objs []*unstructured.Unstructured, existing map[manifest.Key]*metav1.ObjectMeta) *listedBeforeLock {
+	l := &listedBeforeLock{existing: existing, last: last}
 	unchanged, err := plan.Unchanged(objs, last, existing)
-	if err != nil {
+	if err == nil {
+		l.unchanged, l.known = unchanged, true
+	}
+	return l
+}
+
+// stillValid returns l when the lock is held and what l was read with still holds: the
+// history read under the lock is the one read before it (records.unchangedSinceEarly: no
+// deploy, rollback or uninstall of the release wrote meanwhile; each of them writes a
+// record under the lock), and the release namespace existed (nothing was created since
+// l was read). The lock keeps shipsafe out of the release's objects, never people or
+// controllers: a list under the lock would be no fresher for them by the time objects
+// are applied. It returns nil otherwise: the caller lists again.
+func (l *listedBeforeLock) stillValid(s *spec) *listedBeforeLock {
+	if l == nil || s.namespaceMissing || !s.records.unchangedSinceEarly() {
 		return nil
 	}
-	return unchanged
+	return l
 }
 
 // appliedKeys returns the keys of objs as strings, for Result.Applied.

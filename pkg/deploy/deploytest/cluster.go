@@ -42,6 +42,8 @@ type Cluster struct {
 	checked  []manifest.Key
 	deleted  []manifest.Key
 	restored []manifest.Key
+	// listed counts the calls of Existing.
+	listed int
 }
 
 // NewCluster returns a fake cluster holding copies of objs.
@@ -221,6 +223,14 @@ func (c *Cluster) Get(ctx context.Context, gvk schema.GroupVersionKind, namespac
 	return live, nil
 }
 
+// Listed returns how many times Existing read the cluster (not counting ExistingFunc's
+// calls).
+func (c *Cluster) Listed() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.listed
+}
+
 // Existing returns the metadata of those objs that are live.
 func (c *Cluster) Existing(ctx context.Context, objs []*unstructured.Unstructured) (map[manifest.Key]*metav1.ObjectMeta, error) {
 	if c.ExistingFunc != nil {
@@ -231,6 +241,7 @@ func (c *Cluster) Existing(ctx context.Context, objs []*unstructured.Unstructure
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.listed++
 	out := map[manifest.Key]*metav1.ObjectMeta{}
 	for _, o := range objs {
 		k := manifest.KeyOf(o)
