@@ -17,14 +17,15 @@ import (
 // permission the deploy of s needs (access.Required). Missing permissions are an
 // InputError wrapping an *access.MissingError that names each one and the rule granting
 // it, so a deploy never fails halfway, or waits silently, for want of a permission.
-func (d *Deploy) checkAccess(ctx context.Context, s *spec) error {
+// normalized are s.Objects as plan.Normalize returned them.
+func (d *Deploy) checkAccess(ctx context.Context, s *spec, normalized []*unstructured.Unstructured) error {
 	if d.cfg.Access == nil {
 		return nil
 	}
 	opts := s.DeployOptions
 	// A namespace that exists needs no creating, whatever the flag says.
 	opts.CreateNamespace = s.namespaceMissing && s.CreateNamespace
-	perms, err := Permissions(d.cfg.Mapper, opts)
+	perms, err := permissions(d.cfg.Mapper, opts, normalized)
 	if err != nil {
 		return err
 	}
@@ -43,17 +44,28 @@ func (d *Deploy) checkAccess(ctx context.Context, s *spec) error {
 // what the deploy checks before any change and what `shipsafe rbac` grants. mapper
 // resolves kinds, as for the deploy. Errors are InputErrors.
 func Permissions(mapper meta.RESTMapper, opts DeployOptions) ([]access.Permission, error) {
-	all := make([]*unstructured.Unstructured, 0, len(opts.Objects)+len(opts.Hooks))
-	all = append(all, opts.Objects...)
-	for _, h := range opts.Hooks {
-		// Test hooks are recorded, never created.
-		if h.Object != nil && slices.ContainsFunc(h.Events, func(e string) bool { return e != release.HookTest }) {
-			all = append(all, h.Object)
+	return permissions(mapper, opts, nil)
+}
+
+// permissions is Permissions; normalized, when not nil, are opts.Objects as
+// plan.Normalize returned them, which spares normalizing them again when there are no
+// hooks (hooks are normalized together with the objects: a CRD among the objects may
+// define a hook's kind).
+func permissions(mapper meta.RESTMapper, opts DeployOptions, normalized []*unstructured.Unstructured) ([]access.Permission, error) {
+	norm := normalized
+	if norm == nil || len(opts.Hooks) > 0 {
+		all := make([]*unstructured.Unstructured, 0, len(opts.Objects)+len(opts.Hooks))
+		all = append(all, opts.Objects...)
+		for _, h := range opts.Hooks {
+			// Test hooks are recorded, never created.
+			if h.Object != nil && slices.ContainsFunc(h.Events, func(e string) bool { return e != release.HookTest }) {
+				all = append(all, h.Object)
+			}
 		}
-	}
-	norm, err := plan.Normalize(mapper, all, opts.Release, opts.Namespace)
-	if err != nil {
-		return nil, err
+		var err error
+		if norm, err = plan.Normalize(mapper, all, opts.Release, opts.Namespace); err != nil {
+			return nil, err
+		}
 	}
 	objs, err := access.Resolve(mapper, norm)
 	if err != nil {

@@ -31,7 +31,7 @@ func (d *Deploy) prepare(ctx context.Context, opts *spec) ([]*unstructured.Unstr
 	sized := checkSizeAsync(opts, objs)
 	lastDeployed := lastDeployedBeforeLock(ctx, opts.records)
 	defer lastDeployed() // opts.records is free again when prepare returns
-	if err := d.checkAccess(ctx, opts); err != nil {
+	if err := d.checkAccess(ctx, opts, objs); err != nil {
 		return nil, err
 	}
 	existing, err := d.cfg.Cluster.Existing(ctx, objs)
