@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -106,4 +107,44 @@ func gzipBomb(t *testing.T, n int) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// TestCodecCompressesLargeRecordsHardest: a body that the fastest compression leaves
+// over one Secret's part is compressed at the default level, as every body was before,
+// so that a large record takes no more parts than it did.
+func TestCodecCompressesLargeRecordsHardest(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	text := make([]byte, 1400<<10)
+	for i := range text {
+		text[i] = "abcdefghijklmnopqrstuvwxyz0123456789 \n"[rng.IntN(38)]
+	}
+	rev := &release.Revision{Release: "web", Number: 1, Status: release.StatusDeployed, Objects: []*unstructured.Unstructured{{Object: map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "big"}, "data": map[string]any{"text": string(text)},
+	}}}}
+	raw, err := marshalRevision(rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, err := compress(raw, gzip.BestSpeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fast) <= MaxPartSize {
+		t.Fatalf("the test body compresses to %d bytes at best speed, within a part: make it larger", len(fast))
+	}
+	body, err := encode(rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := compress(raw, gzip.DefaultCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(body, want) {
+		t.Errorf("a body over a part was encoded into %d bytes, want the default level's %d (best speed: %d)", len(body), len(want), len(fast))
+	}
+	if got, err := decode(body); err != nil || len(got.Objects) != 1 {
+		t.Errorf("decode: %v", err)
+	}
 }
