@@ -92,6 +92,10 @@ func parseYAMLDocument(source, format string, d rawDoc) parsedDocument {
 		return parsedDocument{}
 	}
 	loc := Location{Source: source, Line: d.first, Document: d.index}
+	if v, ok := fastYAML(d.data); ok {
+		l, e := decodeValue(v, loc)
+		return parsedDocument{locs: l, errs: e}
+	}
 	js, err := yaml.YAMLToJSONStrict(d.data)
 	if err != nil {
 		return parsedDocument{errs: []error{&DocumentError{
@@ -152,6 +156,12 @@ func decodeDocument(js []byte, loc Location) ([]located, []error) {
 		return nil, []error{&DocumentError{Location: loc, Reason: "malformed JSON: " + err.Error(),
 			Hint: "fix the JSON syntax", Err: err}}
 	}
+	return decodeValue(v, loc)
+}
+
+// decodeValue turns one document, decoded as JSON values are (utiljson: integers as
+// int64), into objects, flattening a List.
+func decodeValue(v any, loc Location) ([]located, []error) {
 	if v == nil {
 		return nil, nil // empty document
 	}
