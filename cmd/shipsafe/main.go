@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
@@ -17,6 +18,12 @@ import (
 func main() {
 	// client-go logs through klog to stderr; shipsafe reports errors itself.
 	klog.SetLogger(logr.Discard())
+	// A command is a short run that keeps most of what it allocates (objects, records):
+	// collecting when the heap has tripled rather than doubled costs a deploy of 1,000
+	// objects about a tenth less CPU for a few MB more memory. GOGC, when set, decides.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
 	if path := os.Getenv("SHIPSAFE_CPUPROFILE"); path != "" {
 		f, err := os.Create(path)
 		if err == nil && pprof.StartCPUProfile(f) == nil {

@@ -21,12 +21,19 @@ type Key struct {
 // KeyOf returns the Key of obj, read from its apiVersion, kind, metadata.namespace and
 // metadata.name as they are now (call it after SetDefaultNamespace for final keys).
 func KeyOf(obj *unstructured.Unstructured) Key {
-	group, ok := groupOf(obj.GetAPIVersion())
+	// The fields are read as the Unstructured getters read them ("" when missing or not a
+	// string), without their general path walk: KeyOf runs for every object many times.
+	meta, _ := obj.Object["metadata"].(map[string]any)
+	namespace, _ := meta["namespace"].(string)
+	name, _ := meta["name"].(string)
+	apiVersion, _ := obj.Object["apiVersion"].(string)
+	group, ok := groupOf(apiVersion)
 	if !ok { // malformed: as GroupVersionKind reads it
 		gvk := obj.GroupVersionKind()
-		return Key{Group: gvk.Group, Kind: gvk.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
+		return Key{Group: gvk.Group, Kind: gvk.Kind, Namespace: namespace, Name: name}
 	}
-	return Key{Group: group, Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	kind, _ := obj.Object["kind"].(string)
+	return Key{Group: group, Kind: kind, Namespace: namespace, Name: name}
 }
 
 // groupOf returns the group of apiVersion ("apps" of "apps/v1", "" of "v1") without

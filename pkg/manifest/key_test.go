@@ -81,3 +81,23 @@ func TestKeyOfReadsTheGroupAsGroupVersionKindDoes(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyOfReadsFieldsAsTheGettersDo: odd shapes (no metadata, metadata or a field that
+// is not what it should be) give the keys the Unstructured getters would.
+func TestKeyOfReadsFieldsAsTheGettersDo(t *testing.T) {
+	t.Parallel()
+	for i, obj := range []map[string]any{
+		{},
+		{"apiVersion": 1, "kind": 2, "metadata": "x"},
+		{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": 3, "namespace": nil}},
+		{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "web"}},
+		{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "web", "namespace": "prod"}},
+	} {
+		o := &unstructured.Unstructured{Object: obj}
+		gvk := o.GroupVersionKind()
+		want := Key{Group: gvk.Group, Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
+		if got := KeyOf(o); got != want {
+			t.Errorf("object %d: KeyOf = %+v, want %+v", i, got, want)
+		}
+	}
+}
