@@ -239,20 +239,35 @@ func (s *Secrets) writeParts(ctx context.Context, op string, rev *release.Revisi
 
 // deleteParts deletes the part Secrets of revision number of release name, except keep.
 func (s *Secrets) deleteParts(ctx context.Context, name string, number int, keep []string) error {
+	names, err := s.listParts(ctx, name, number)
+	if err != nil {
+		return err
+	}
+	return s.deletePartSecrets(ctx, slices.DeleteFunc(names, func(n string) bool { return slices.Contains(keep, n) }))
+}
+
+// listParts returns the names of the part Secrets of revision number of release name.
+func (s *Secrets) listParts(ctx context.Context, name string, number int) ([]string, error) {
 	list, err := s.client.CoreV1().Secrets(s.namespace).List(ctx, metav1.ListOptions{
 		LabelSelector: labels.Set{LabelOwner: OwnerShipsafe, LabelRelease: name, LabelRevision: strconv.Itoa(number)}.AsSelector().String(),
 		FieldSelector: fields.OneTermEqualSelector("type", string(PartSecretType)).String(),
 	})
 	if err != nil {
-		return fmt.Errorf("list the part secrets of release %s revision %d: %w", name, number, err)
+		return nil, fmt.Errorf("list the part secrets of release %s revision %d: %w", name, number, err)
 	}
+	names := make([]string, len(list.Items))
+	for i, p := range list.Items {
+		names[i] = p.Name
+	}
+	return names, nil
+}
+
+// deletePartSecrets deletes the part Secrets named; one already gone is no error.
+func (s *Secrets) deletePartSecrets(ctx context.Context, names []string) error {
 	var errs []error
-	for _, p := range list.Items {
-		if slices.Contains(keep, p.Name) {
-			continue
-		}
-		if err := s.client.CoreV1().Secrets(s.namespace).Delete(ctx, p.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("delete part secret %s/%s: %w", s.namespace, p.Name, err))
+	for _, n := range names {
+		if err := s.client.CoreV1().Secrets(s.namespace).Delete(ctx, n, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("delete part secret %s/%s: %w", s.namespace, n, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -444,18 +459,36 @@ func (s *Secrets) Delete(ctx context.Context, name string, number int) error {
 	if s.namespace == "" {
 		return fmt.Errorf("delete release %s revision %d: this store reads all namespaces and cannot write; use a store for the release namespace", name, number)
 	}
+	// The parts are listed while the record is deleted (no part is written meanwhile:
+	// the caller holds the release's lock) and deleted after it (also when it was
+	// gone), so that none is left behind and no record names a missing part.
+	parts := make(chan partList, 1)
+	go func() {
+		names, err := s.listParts(ctx, name, number)
+		parts <- partList{names, err}
+	}()
 	err := s.client.CoreV1().Secrets(s.namespace).Delete(ctx, SecretName(name, number), metav1.DeleteOptions{})
+	listed := <-parts
 	switch {
 	case apierrors.IsNotFound(err):
 		err = fmt.Errorf("delete release %s revision %d: %w", name, number, ErrNotFound)
 	case err != nil:
 		return fmt.Errorf("delete release %s revision %d: %w", name, number, err)
 	}
-	// The parts go after the record (also when it was gone), so none is left behind.
-	if perr := s.deleteParts(ctx, name, number, nil); perr != nil {
+	perr := listed.err
+	if perr == nil {
+		perr = s.deletePartSecrets(ctx, listed.names)
+	}
+	if perr != nil {
 		return errors.Join(err, fmt.Errorf("delete release %s revision %d: %w", name, number, perr))
 	}
 	return err
+}
+
+// partList is the answer of listParts.
+type partList struct {
+	names []string
+	err   error
 }
 
 // each calls fn for every release record Secret matching sel, page by page.
