@@ -45,10 +45,17 @@ var (
 // Required returns every permission deploying, rolling back and uninstalling r needs,
 // sorted and each once. It is pure.
 func Required(r Release) []Permission {
+	// A release of many objects asks the same few permissions over and over: each is
+	// kept once as it is added, so that only the distinct ones are sorted.
 	var out []Permission
+	seen := map[Permission]bool{}
 	add := func(gr schema.GroupResource, sub, ns string, verbs ...string) {
 		for _, v := range verbs {
-			out = append(out, Permission{Group: gr.Group, Resource: gr.Resource, Subresource: sub, Namespace: ns, Verb: v})
+			p := Permission{Group: gr.Group, Resource: gr.Resource, Subresource: sub, Namespace: ns, Verb: v}
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
 		}
 	}
 	add(schema.GroupResource{Resource: "secrets"}, "", r.Namespace, recordVerbs...)
