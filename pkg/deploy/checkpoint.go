@@ -12,9 +12,10 @@ import (
 
 // checkpoint records in the pending rev how far its deploy got (see release.Progress),
 // so that a deploy that finds rev interrupted knows whether to complete it or undo it.
-// A checkpoint that cannot be written is reported as a warning: the revision's final
-// record write, which follows, decides the outcome and is never only a warning.
-func (d *Deploy) checkpoint(ctx context.Context, rev *release.Revision, mark func(*release.Progress), ev *emitter) {
+// A checkpoint that cannot be written is reported as a warning (and returned): the
+// revision's final record write, which follows, decides the outcome and is never only a
+// warning.
+func (d *Deploy) checkpoint(ctx context.Context, rev *release.Revision, mark func(*release.Progress), ev *emitter) error {
 	if rev.Progress == nil {
 		rev.Progress = &release.Progress{}
 	}
@@ -23,7 +24,9 @@ func (d *Deploy) checkpoint(ctx context.Context, rev *release.Revision, mark fun
 	defer cancel()
 	if err := d.cfg.Store.Update(rctx, rev); err != nil {
 		ev.emit(Event{Kind: Warning, Message: fmt.Sprintf("record the progress of revision %d: %v", rev.Number, err)})
+		return err
 	}
+	return nil
 }
 
 // unpruned returns references to the objects of gone that are not in deleted.
@@ -64,7 +67,7 @@ func (d *Deploy) completeInterrupted(ctx context.Context, opts *RunOptions, revs
 	if !p.Progress.Pruned {
 		_, p.Unpruned = d.prune(ctx, revs, last, p, ev)
 	}
-	if err := d.markDeployed(ctx, opts, p, revs, nil, ev); err != nil {
+	if err := d.markDeployed(ctx, opts, p, revs, nil, false, ev); err != nil {
 		return fmt.Errorf("complete interrupted revision %d of %q: %w", p.Number, p.Release, err)
 	}
 	return nil

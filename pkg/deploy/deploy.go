@@ -147,7 +147,7 @@ func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 			// revision it would cost a record write that nothing reads: the Ready
 			// checkpoint follows.
 			if len(toApply) > 0 && len(rev.Adopted) > 0 {
-				d.checkpoint(ctx, rev, func(p *release.Progress) { p.Applied = true }, ev)
+				_ = d.checkpoint(ctx, rev, func(p *release.Progress) { p.Applied = true }, ev)
 			}
 		}, checks.duringRollout)
 	}
@@ -163,21 +163,24 @@ func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 		return nil, d.fail(ctx, &s.RunOptions, rev, last, failure, ev)
 	}
 	gone := d.pruneSet(ctx, revs, last, rev, ev)
-	// A revision that applied, pruned, ran and checked nothing leaves the cluster as the
-	// last deployed one left it: recovery's rollback of it, if this process dies before
-	// the deployed write, changes nothing either, so the Ready checkpoint would only cost
-	// a record write.
-	if len(toApply) > 0 || len(gone) > 0 || len(rev.Hooks) > 0 || rev.Verification != nil || last == nil {
-		d.checkpoint(ctx, rev, func(p *release.Progress) { p.Ready = true }, ev)
+	// The Ready checkpoint makes recovery complete, rather than undo, a revision whose
+	// deploy stopped after it was ready. It is written before a prune, which may take a
+	// while. With nothing to prune the deployed write follows at once, and a deploy
+	// killed before either write lands is undone all the same: then it is written only
+	// if the deployed write fails (markDeployed), and never for a revision that applied,
+	// ran and checked nothing, whose undoing changes nothing.
+	worthCompleting := len(toApply) > 0 || len(rev.Hooks) > 0 || rev.Verification != nil || last == nil
+	if len(gone) > 0 {
+		_ = d.checkpoint(ctx, rev, func(p *release.Progress) { p.Ready = true }, ev)
 	}
 	pruned, unpruned := d.pruneObjects(ctx, gone, revs, rev, ev)
 	rev.Unpruned = unpruned
 	// With nothing pruned, a recovery that prunes again finds nothing to do either: the
 	// checkpoint would only cost a record write.
 	if len(pruned) > 0 || len(unpruned) > 0 {
-		d.checkpoint(ctx, rev, func(p *release.Progress) { p.Pruned = true }, ev)
+		_ = d.checkpoint(ctx, rev, func(p *release.Progress) { p.Pruned = true }, ev)
 	}
-	if err := d.markDeployed(ctx, &s.RunOptions, rev, revs, s.records, ev); err != nil {
+	if err := d.markDeployed(ctx, &s.RunOptions, rev, revs, s.records, worthCompleting, ev); err != nil {
 		return nil, err
 	}
 	return &Result{

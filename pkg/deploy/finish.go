@@ -77,19 +77,32 @@ func leftovers(ctx context.Context, cfg *Config, revs []*release.Revision, last 
 // write failed; then it trims history, unless recs (nil if not read under the lock) says
 // it holds no more than opts.HistoryMax records, deciding from what recs read when it can
 // (records.afterDeployed); a failed trim is a Warning event.
-func (d *Deploy) markDeployed(ctx context.Context, opts *RunOptions, rev *release.Revision, revs []*release.Revision, recs *records, ev *emitter) error {
+//
+// When the deployed write fails, rev stays pending; with checkpointReady (a revision
+// worth completing, whose Ready checkpoint was not written yet) markDeployed then writes
+// that checkpoint, so that the next deploy completes rev rather than undoes it.
+func (d *Deploy) markDeployed(ctx context.Context, opts *RunOptions, rev *release.Revision, revs []*release.Revision, recs *records, checkpointReady bool, ev *emitter) error {
 	rctx, cancel := detached(ctx, recordTimeout)
 	defer cancel()
 	now := d.cfg.now()
+	pending := *rev
 	if err := rev.Transition(release.StatusDeployed, now); err != nil {
 		return err
 	}
 	rev.Adopted = nil // adoption that succeeded needs no undoing
 	if err := d.cfg.Store.Update(rctx, rev); err != nil {
+		rev.Status, rev.UpdatedAt, rev.FinishedAt, rev.Adopted = pending.Status, pending.UpdatedAt, pending.FinishedAt, pending.Adopted
+		ready := rev.Progress != nil && rev.Progress.Ready
+		if checkpointReady && !ready {
+			ready = d.checkpoint(ctx, rev, func(p *release.Progress) { p.Ready = true }, ev) == nil
+		}
+		next := "rolls it back (it was not recorded as ready)"
+		if ready {
+			next = "records it as deployed (its progress says ready) and goes on"
+		}
 		return fmt.Errorf("record revision %d of %q as deployed: %w; the objects are deployed and ready, "+
-			"but the release record still says pending: the next deploy of %s records it as deployed "+
-			"(its progress says ready) and goes on; `shipsafe status %s` shows it meanwhile",
-			rev.Number, rev.Release, err, rev.Release, rev.Release)
+			"but the release record still says pending: the next deploy of %s %s; `shipsafe status %s` shows it meanwhile",
+			rev.Number, rev.Release, err, rev.Release, next, rev.Release)
 	}
 	for _, old := range revs {
 		if old == nil || old.Number == rev.Number || old.Status != release.StatusDeployed {

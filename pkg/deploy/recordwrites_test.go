@@ -67,60 +67,82 @@ func TestHistoryTrimmedWithoutReadingItAgain(t *testing.T) {
 	}
 }
 
-// TestNoOpWritesNoReadyCheckpoint: a deploy that changes nothing (every object as the
-// last deployed revision applied it, nothing to prune, no hooks or checks) writes its
-// record three times: pending, deployed, and the previous revision superseded; one that
-// applies an object also writes the Ready checkpoint (and the Applied one only when it
-// adopts objects: see TestRecordWriteFailsAtEachStep). An interrupted no-op
-// (pending, no checkpoint) is rolled back by the next deploy without changing anything.
+// TestNoOpWritesNoReadyCheckpoint: a deploy with nothing to prune writes its record
+// twice more after the pending one: deployed, and the previous revision superseded. The
+// Ready checkpoint (which makes the next deploy complete an interrupted revision rather
+// than undo it) comes first only when a prune follows it (see TestRecordWriteFailsAtEachStep),
+// or when the deployed write fails: a revision that applied objects is then recorded
+// ready and the next deploy completes it, while an interrupted no-op (pending, no
+// checkpoint) is rolled back without changing anything.
 func TestNoOpWritesNoReadyCheckpoint(t *testing.T) {
 	t.Parallel()
 	e := deploytest.New()
 	seed(t, e, v1())
 	var writes []string
+	failDeployed := 0 // the revision whose deployed write fails
 	e.Store.UpdateFunc = func(_ context.Context, r *release.Revision) error {
 		w := fmt.Sprintf("%d:%s", r.Number, r.Status)
 		if r.Progress != nil && r.Progress.Ready && r.Status == release.StatusPending {
 			w += "+ready"
 		}
+		if r.Number == failDeployed && r.Status == release.StatusDeployed {
+			writes = append(writes, w+"(fails)")
+			return errors.New("etcdserver: request timed out")
+		}
 		writes = append(writes, w)
 		return nil
 	}
-	run := func(objs ...*unstructured.Unstructured) {
+	run := func(value string) error {
 		t.Helper()
 		writes = nil
-		if _, err := deploy.NewDeploy(e.Config).Run(context.Background(), deploy.DeployOptions{Release: rel, Namespace: ns, Objects: objs}); err != nil {
-			t.Fatal(err)
+		_, err := deploy.NewDeploy(e.Config).Run(context.Background(), deploy.DeployOptions{Release: rel, Namespace: ns,
+			Objects: []*unstructured.Unstructured{deploytest.ConfigMap("a", value), deploytest.ConfigMap("b", "1")}})
+		return err
+	}
+	check := func(what, want string) {
+		t.Helper()
+		if got := strings.Join(writes, " "); got != want {
+			t.Errorf("%s wrote its records as %q, want %q", what, got, want)
 		}
 	}
-	run(deploytest.ConfigMap("a", "2"), deploytest.ConfigMap("b", "1"))
-	if got, want := strings.Join(writes, " "), "2:pending+ready 2:deployed 1:superseded"; got != want {
-		t.Errorf("an upgrade applying a changed object (adopting none) wrote its records as %q, want %q", got, want)
+	if err := run("2"); err != nil {
+		t.Fatal(err)
 	}
-	run(deploytest.ConfigMap("a", "2"), deploytest.ConfigMap("b", "1"))
-	if got, want := strings.Join(writes, " "), "3:deployed 2:superseded"; got != want {
-		t.Errorf("a no-op wrote its records as %q, want %q", got, want)
+	check("an upgrade applying a changed object (adopting none)", "2:deployed 1:superseded")
+	if err := run("2"); err != nil {
+		t.Fatal(err)
 	}
+	check("a no-op", "3:deployed 2:superseded")
 
-	// Interrupted no-op: revision 4 left pending without checkpoints.
-	e.Store.UpdateFunc = func(_ context.Context, r *release.Revision) error {
-		if r.Number == 4 && r.Status == release.StatusDeployed {
-			return errors.New("killed")
-		}
-		return nil
+	// An interrupted no-op: revision 4 is left pending without checkpoints and undone.
+	failDeployed = 4
+	if err := run("2"); err == nil || !strings.Contains(err.Error(), "the next deploy of web rolls it back") {
+		t.Fatalf("the no-op whose deployed write fails: err %v, want one saying the next deploy rolls it back", err)
 	}
-	_, err := deploy.NewDeploy(e.Config).Run(context.Background(), deploy.DeployOptions{Release: rel, Namespace: ns,
-		Objects: []*unstructured.Unstructured{deploytest.ConfigMap("a", "2"), deploytest.ConfigMap("b", "1")}})
-	if err == nil {
-		t.Fatal("the deploy whose deployed write fails succeeded")
+	check("a no-op whose deployed write fails", "4:deployed(fails)")
+	failDeployed = 0
+	if err := run("2"); err != nil {
+		t.Fatal(err)
 	}
-	e.Store.UpdateFunc = nil
-	run(deploytest.ConfigMap("a", "2"), deploytest.ConfigMap("b", "1"))
 	if got, want := history(t, e), "1:superseded 2:superseded 3:superseded 4:rolled-back 5:deployed"; got != want {
 		t.Errorf("history after recovering an interrupted no-op = %q, want %q", got, want)
 	}
-	if got, want := live(e), "a=2 b=1"; got != want {
-		t.Errorf("live objects after recovering an interrupted no-op = %q, want %q", got, want)
+
+	// An upgrade whose deployed write fails is recorded ready, then completed.
+	failDeployed = 6
+	if err := run("3"); err == nil || !strings.Contains(err.Error(), "records it as deployed (its progress says ready)") {
+		t.Fatalf("the upgrade whose deployed write fails: err %v, want one saying the next deploy records it as deployed", err)
+	}
+	check("an upgrade whose deployed write fails", "6:deployed(fails) 6:pending+ready")
+	failDeployed = 0
+	if err := run("3"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := history(t, e), "1:superseded 2:superseded 3:superseded 4:rolled-back 5:superseded 6:superseded 7:deployed"; got != want {
+		t.Errorf("history after completing an upgrade whose deployed write failed = %q, want %q", got, want)
+	}
+	if got, want := live(e), "a=3 b=1"; got != want {
+		t.Errorf("live objects = %q, want %q", got, want)
 	}
 }
 
