@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -96,14 +97,19 @@ func strictFailures(findings []lint.Finding) int {
 
 // withNamespace returns copies of objs with ns where they have none. Lint matches
 // Services and PodDisruptionBudgets to workloads by namespace, and every kind it reads is
-// namespaced.
+// namespaced. Lint only reads objects: a copy shares all but its top level and metadata
+// with the original.
 func withNamespace(objs []*unstructured.Unstructured, ns string) []*unstructured.Unstructured {
 	out := make([]*unstructured.Unstructured, len(objs))
 	for i, o := range objs {
 		out[i] = o
 		if o.GetNamespace() == "" {
-			out[i] = o.DeepCopy()
-			out[i].SetNamespace(ns)
+			c := &unstructured.Unstructured{Object: maps.Clone(o.Object)}
+			if meta, ok := c.Object["metadata"].(map[string]any); ok {
+				c.Object["metadata"] = maps.Clone(meta)
+			}
+			c.SetNamespace(ns)
+			out[i] = c
 		}
 	}
 	return out
