@@ -81,3 +81,16 @@ func TestEachStopsStartingOnceCancelled(t *testing.T) {
 		t.Errorf("err = %q, want the cause once", err)
 	}
 }
+
+func TestChunksCallsEachIndexOnce(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 1, 31, 32, 33, 64, 1000} {
+		calls := make([]int32, n)
+		Chunks(n, 32, func(i int) { atomic.AddInt32(&calls[i], 1) })
+		for i, c := range calls {
+			if c != 1 {
+				t.Fatalf("n=%d: index %d called %d times", n, i, c)
+			}
+		}
+	}
+}

@@ -7,14 +7,14 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/yaml"
+
+	"github.com/shipsafe/shipsafe/internal/fanout"
 )
 
 // StdinName is the source name used for objects read from standard input.
@@ -66,7 +66,7 @@ func decodeStream(source string, data []byte) ([]located, []error) {
 	}
 	docs := splitYAML(data)
 	parsed := make([]parsedDocument, len(docs))
-	eachChunk(len(docs), runtime.GOMAXPROCS(0), func(i int) {
+	fanout.Chunks(len(docs), minChunk, func(i int) {
 		parsed[i] = parseYAMLDocument(source, format, docs[i])
 	})
 	var (
@@ -107,24 +107,6 @@ func parseYAMLDocument(source, format string, d rawDoc) parsedDocument {
 	}
 	l, e := decodeDocument(js, loc)
 	return parsedDocument{locs: l, errs: e}
-}
-
-// eachChunk calls fn(i) for every i in [0, n), splitting the range into at most workers
-// contiguous chunks run in parallel, and returns when all calls have returned. Each
-// call must write only to its own slot.
-func eachChunk(n, workers int, fn func(i int)) {
-	workers = max(1, min(workers, n/minChunk))
-	size := (n + workers - 1) / workers
-	var wg sync.WaitGroup
-	for start := 0; start < n; start += size {
-		end := min(start+size, n)
-		wg.Go(func() {
-			for i := start; i < end; i++ {
-				fn(i)
-			}
-		})
-	}
-	wg.Wait()
 }
 
 // minChunk is the fewest documents worth a goroutine of their own.

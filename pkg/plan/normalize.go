@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/shipsafe/shipsafe/internal/fanout"
 	"github.com/shipsafe/shipsafe/pkg/apply"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 )
@@ -20,9 +21,7 @@ import (
 // mapper. objs are not modified. Errors are *InputError: the input must change.
 func Normalize(mapper meta.RESTMapper, objs []*unstructured.Unstructured, release, namespace string) ([]*unstructured.Unstructured, error) {
 	out := make([]*unstructured.Unstructured, len(objs))
-	for i, o := range objs {
-		out[i] = o.DeepCopy()
-	}
+	fanout.Chunks(len(objs), 64, func(i int) { out[i] = objs[i].DeepCopy() })
 	scope := func(gvk schema.GroupVersionKind) (bool, error) {
 		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 		if meta.IsNoMatchError(err) {

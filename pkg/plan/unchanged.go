@@ -3,12 +3,14 @@ package plan
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/shipsafe/shipsafe/internal/fanout"
 	"github.com/shipsafe/shipsafe/internal/objjson"
 	"github.com/shipsafe/shipsafe/pkg/manifest"
 	"github.com/shipsafe/shipsafe/pkg/release"
@@ -36,21 +38,32 @@ func Unchanged(objs []*unstructured.Unstructured, last *release.Revision, existi
 	if last == nil || len(last.Applied) == 0 {
 		return out, nil
 	}
+	type candidate struct {
+		obj  *unstructured.Unstructured
+		key  string
+		was  release.AppliedState
+		live *metav1.ObjectMeta
+	}
+	var cands []candidate
 	for _, o := range objs {
 		k := manifest.KeyOf(o)
 		was, ok := last.Applied[k.String()]
 		live := existing[k]
-		if !ok || live == nil || !untouched(o, was, live) {
-			continue
+		if ok && live != nil && untouched(o, was, live) {
+			cands = append(cands, candidate{o, k.String(), was, live})
 		}
-		d, err := Digest(o)
-		if err != nil {
-			return nil, err
-		}
-		if d == was.Digest {
+	}
+	// The digests, the bulk of the work, on every core.
+	digests, errs := make([]string, len(cands)), make([]error, len(cands))
+	fanout.Chunks(len(cands), 64, func(i int) { digests[i], errs[i] = Digest(cands[i].obj) })
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for i, c := range cands {
+		if digests[i] == c.was.Digest {
 			// Recorded as seen now, so that the next deploy finds the same
 			// resourceVersion while nothing changes.
-			out[k.String()] = appliedState(d, live.ResourceVersion, live.Generation, live.UID)
+			out[c.key] = appliedState(digests[i], c.live.ResourceVersion, c.live.Generation, c.live.UID)
 		}
 	}
 	return out, nil

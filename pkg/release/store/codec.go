@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 
+	"github.com/shipsafe/shipsafe/internal/fanout"
 	"github.com/shipsafe/shipsafe/internal/objjson"
 	"github.com/shipsafe/shipsafe/pkg/release"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -107,14 +109,22 @@ func appendObjects(buf []byte, key string, objs []*unstructured.Unstructured) ([
 		buf = append(buf, ',')
 	}
 	buf = append(append(append(buf, '"'), key...), `":[`...)
-	for i, o := range objs {
+	// Rendered on every core, then joined in order.
+	encoded, errs := make([][]byte, len(objs)), make([]error, len(objs))
+	fanout.Chunks(len(objs), 64, func(i int) { encoded[i], errs[i] = objjson.Append(nil, objs[i].Object) })
+	size := 0
+	for i, e := range encoded {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("%s %d: %w", key, i, errs[i])
+		}
+		size += len(e) + 1
+	}
+	buf = slices.Grow(buf, size+1)
+	for i, e := range encoded {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		var err error
-		if buf, err = objjson.Append(buf, o.Object); err != nil {
-			return nil, fmt.Errorf("%s %d: %w", key, i, err)
-		}
+		buf = append(buf, e...)
 	}
 	return append(buf, ']'), nil
 }
@@ -169,13 +179,19 @@ func decode(body []byte) (*release.Revision, error) {
 // decodeObjects decodes the objects of rev's record (what names them in errors) with
 // Kubernetes' number rules; it returns nil for none.
 func decodeObjects(rev *release.Revision, what string, raw []json.RawMessage) ([]*unstructured.Unstructured, error) {
-	var out []*unstructured.Unstructured
-	for i, o := range raw {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	out, errs := make([]*unstructured.Unstructured, len(raw)), make([]error, len(raw))
+	fanout.Chunks(len(raw), 64, func(i int) {
 		var m map[string]any
-		if err := utiljson.Unmarshal(o, &m); err != nil {
+		errs[i] = utiljson.Unmarshal(raw[i], &m)
+		out[i] = &unstructured.Unstructured{Object: m}
+	})
+	for i, err := range errs {
+		if err != nil {
 			return nil, fmt.Errorf("decode release record %s revision %d: %s %d: %w", rev.Release, rev.Number, what, i, err)
 		}
-		out = append(out, &unstructured.Unstructured{Object: m})
 	}
 	return out, nil
 }
