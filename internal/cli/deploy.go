@@ -188,8 +188,6 @@ func (a *app) deployOnce(cmd *cobra.Command, env *actionEnv, out *runOutput, df 
 	if updateCRDs && src.chart == "" {
 		return &usageError{errors.New("--update-crds applies to the CRDs of a chart's crds/ (--chart); the CRDs of -f and -k are applied like any object")}
 	}
-	// The release's history and the API's kinds are read while the manifests are.
-	prefetched := deploy.NewDeploy(env.cfg).Prefetch(cmd.Context(), rel)
 	l, err := src.load(cmd.Context(), stdin, func() (chartTarget, error) {
 		return liveTarget(cmd.Context(), env.clients, rel, env.ns)
 	})
@@ -221,7 +219,7 @@ func (a *app) deployOnce(cmd *cobra.Command, env *actionEnv, out *runOutput, df 
 		return deploy.NewDeploy(env.cfg).Run(cmd.Context(), deploy.DeployOptions{
 			Release: rel, Namespace: env.ns, Objects: l.objects, Hooks: l.deployHooks(),
 			RenderedFor: l.rendered, Source: l.describe, Verification: l.verification,
-			Chart: l.chart, CreateNamespace: createNamespace, UpdateCRDs: updateCRDs, Prefetched: prefetched, RunOptions: o,
+			Chart: l.chart, CreateNamespace: createNamespace, UpdateCRDs: updateCRDs, RunOptions: o,
 		})
 	})
 }

@@ -59,9 +59,7 @@ func (d *Deploy) Run(ctx context.Context, opts DeployOptions) (*Result, error) {
 func (d *Deploy) run(ctx context.Context, s spec) (_ *Result, err error) {
 	start := d.cfg.now()
 	s.setDefaults()
-	if s.records = s.Prefetched.recordsFor(ctx, s.Release); s.records == nil {
-		s.records = newRecords(d.cfg.Store, s.Release)
-	}
+	s.records = newRecords(d.cfg.Store, s.Release)
 	ev := newEmitter(s.OnEvent, d.cfg.now)
 	if err := release.ValidateName(s.Release); err != nil {
 		return nil, &InputError{Err: err}

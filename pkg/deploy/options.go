@@ -98,9 +98,6 @@ type DeployOptions struct {
 	// validation and before the lock and the records, as a plain Namespace the release
 	// does not own (never deleted by uninstall), as `helm install --create-namespace`.
 	CreateNamespace bool
-	// Prefetched, from Deploy.Prefetch for the same release, holds what Run reads
-	// first, read while the caller parsed or rendered Objects.
-	Prefetched *Prefetched
 	RunOptions
 }
 

@@ -129,12 +129,9 @@ func (r *records) afterDeployed(rev *release.Revision) []*release.Summary {
 	return out
 }
 
-// readEarly reads the summaries before the lock, for lastDeployed to start from, once:
-// a second call returns what the first read. Before the lock they are a hint only.
+// readEarly reads the summaries before the lock, for lastDeployed to start from. Before
+// the lock they are a hint only.
 func (r *records) readEarly(ctx context.Context) ([]*release.Summary, error) {
-	if r.earlyRead { // by Deploy.Prefetch
-		return r.early, nil
-	}
 	sums, _, err := r.summaries(ctx, nil)
 	if err != nil {
 		return nil, err
