@@ -200,10 +200,11 @@ func releaseLock(ctx context.Context, lock Lock, rel string, ev *emitter) {
 
 // recordPending writes the new revision as pending, with its objects and what it will
 // newly create (the objs that do not exist yet) and the state of those it need not apply
-// (plan.Unchanged), as prepare listed the cluster when no record of the release was
-// written since (listedBeforeLock.stillValid), else as listed again under the lock;
-// before anything changes, so that cleanup works even if this process is killed. It is written whole or not at all even
-// if a signal arrives meanwhile; the signal is then handled like any other.
+// (plan.Unchanged), before anything changes, so that cleanup works even if this process
+// is killed. Both come from prepare's listing of the cluster when no record of the
+// release was written since (listing.stillValid), else from a LIST under the lock. It
+// is written whole or not at all even if a signal arrives meanwhile; the signal is then
+// handled like any other.
 func (d *Deploy) recordPending(ctx context.Context, s *spec, objs []*unstructured.Unstructured, next int, last *release.Revision) (*release.Revision, error) {
 	listed := s.listed.stillValid(s)
 	if listed == nil {
@@ -211,7 +212,7 @@ func (d *Deploy) recordPending(ctx context.Context, s *spec, objs []*unstructure
 		if err != nil {
 			return nil, stoppedBeforeChange(ctx, s.Release, fmt.Errorf("list existing objects: %w", err))
 		}
-		listed = &listedBeforeLock{existing: existing}
+		listed = &listing{existing: existing}
 	}
 	existing := listed.existing
 	rev := &release.Revision{

@@ -85,13 +85,13 @@ func (d *Deploy) markDeployed(ctx context.Context, opts *RunOptions, rev *releas
 	rctx, cancel := detached(ctx, recordTimeout)
 	defer cancel()
 	now := d.cfg.now()
-	pending := *rev
+	status, updated, finished, adopted := rev.Status, rev.UpdatedAt, rev.FinishedAt, rev.Adopted
 	if err := rev.Transition(release.StatusDeployed, now); err != nil {
 		return err
 	}
 	rev.Adopted = nil // adoption that succeeded needs no undoing
 	if err := d.cfg.Store.Update(rctx, rev); err != nil {
-		rev.Status, rev.UpdatedAt, rev.FinishedAt, rev.Adopted = pending.Status, pending.UpdatedAt, pending.FinishedAt, pending.Adopted
+		rev.Status, rev.UpdatedAt, rev.FinishedAt, rev.Adopted = status, updated, finished, adopted // still pending
 		ready := rev.Progress != nil && rev.Progress.Ready
 		if checkpointReady && !ready {
 			ready = d.checkpoint(ctx, rev, func(p *release.Progress) { p.Ready = true }, ev) == nil

@@ -135,8 +135,8 @@ type spec struct {
 	// records reads the release's history for this run (set by run).
 	records *records
 	// listed is what prepare found in the cluster before the lock; recordPending
-	// starts from it when the history has not changed since (see listedBeforeLock).
-	listed *listedBeforeLock
+	// starts from it when the history has not changed since (listing.stillValid).
+	listed *listing
 }
 
 // RenderedFor is what a chart's templates were told of the release: .Release.Revision and

@@ -48,7 +48,7 @@ func (d *Deploy) prepare(ctx context.Context, opts *spec) ([]*unstructured.Unstr
 	}
 	// Objects applied as they are by the last deployed revision and unchanged since were
 	// validated then: only the others are.
-	opts.listed = listBeforeLock(lastDeployed(), objs, existing)
+	opts.listed = newListing(lastDeployed(), objs, existing)
 	toCheck := plan.Changed(objs, opts.listed.unchanged)
 	if _, err := d.cfg.Cluster.Apply(ctx, opts.notInMissingNamespace(plan.DryRunnable(toCheck, existing)), apply.Options{DryRun: true, Force: opts.ForceConflicts}); err != nil {
 		return nil, &InputError{Err: fmt.Errorf("validation (server-side dry run) failed, nothing was changed:\n%w", err)}

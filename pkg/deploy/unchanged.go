@@ -30,20 +30,21 @@ func lastDeployedBeforeLock(ctx context.Context, recs *records) func() *release.
 	return sync.OnceValue(func() *release.Revision { return <-done })
 }
 
-// listedBeforeLock is what prepare read of the cluster and worked out before the lock:
-// the objects that exist, and which of objs last (lastDeployedBeforeLock) applied as
-// they are and nobody changed since (plan.Unchanged; nil when it could not tell).
-type listedBeforeLock struct {
+// listing is what one metadata LIST of the cluster found (apply.Applier.Existing) and
+// what was worked out from it: which of the objects last (the last deployed revision
+// as then known) applied as they are and nobody changed since (plan.Unchanged; known is
+// false when that could not be told).
+type listing struct {
 	existing  map[manifest.Key]*metav1.ObjectMeta
 	last      *release.Revision
 	unchanged map[string]release.AppliedState
-	known     bool // unchanged was worked out
+	known     bool
 }
 
-// listBeforeLock returns what prepare knows of objs before the lock; prepare validates
-// only the objects not in unchanged.
-func listBeforeLock(last *release.Revision, objs []*unstructured.Unstructured, existing map[manifest.Key]*metav1.ObjectMeta) *listedBeforeLock {
-	l := &listedBeforeLock{existing: existing, last: last}
+// newListing returns the listing of objs that existing found, working out their
+// unchanged state against last.
+func newListing(last *release.Revision, objs []*unstructured.Unstructured, existing map[manifest.Key]*metav1.ObjectMeta) *listing {
+	l := &listing{existing: existing, last: last}
 	unchanged, err := plan.Unchanged(objs, last, existing)
 	if err == nil {
 		l.unchanged, l.known = unchanged, true
@@ -51,14 +52,15 @@ func listBeforeLock(last *release.Revision, objs []*unstructured.Unstructured, e
 	return l
 }
 
-// stillValid returns l when the lock is held and what l was read with still holds: the
-// history read under the lock is the one read before it (records.unchangedSinceEarly: no
-// deploy, rollback or uninstall of the release wrote meanwhile; each of them writes a
-// record under the lock), and the release namespace existed (nothing was created since
-// l was read). The lock keeps shipsafe out of the release's objects, never people or
-// controllers: a list under the lock would be no fresher for them by the time objects
-// are applied. It returns nil otherwise: the caller lists again.
-func (l *listedBeforeLock) stillValid(s *spec) *listedBeforeLock {
+// stillValid returns l, made by prepare before the lock, when the lock is held and what
+// l was read with still holds: the history read under the lock is the one read before it
+// (records.unchangedSinceEarly: no deploy, rollback or uninstall of the release wrote
+// meanwhile; each of them writes a record under the lock), and the release namespace
+// existed (nothing was created since l was read). The lock keeps shipsafe out of the
+// release's objects, never people or controllers: a list under the lock would be no
+// fresher for them by the time objects are applied. It returns nil otherwise: the caller
+// lists again.
+func (l *listing) stillValid(s *spec) *listing {
 	if l == nil || s.namespaceMissing || !s.records.unchangedSinceEarly() {
 		return nil
 	}
