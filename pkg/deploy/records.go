@@ -25,15 +25,15 @@ type records struct {
 	counted int
 	// read are the summaries the last call of summaries returned.
 	read []*release.Summary
-	// early are the summaries readEarly read before the lock, if it was called and
-	// succeeded (earlyRead): lastDeployed starts from them.
+	// early are the summaries readEarly read before the lock, and earlyCounted the
+	// records it found, damaged ones included (-1 before it succeeded): lastDeployed
+	// starts from them.
 	early        []*release.Summary
-	earlyRead    bool
 	earlyCounted int
 }
 
 func newRecords(s store.Store, name string) *records {
-	return &records{store: s, name: name, decoded: map[int]*release.Revision{}, counted: -1}
+	return &records{store: s, name: name, decoded: map[int]*release.Revision{}, counted: -1, earlyCounted: -1}
 }
 
 // summaries returns the summaries of the release's readable records and the number a new
@@ -136,7 +136,7 @@ func (r *records) readEarly(ctx context.Context) ([]*release.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.early, r.earlyRead, r.earlyCounted = sums, true, r.counted
+	r.early, r.earlyCounted = sums, r.counted
 	return sums, nil
 }
 
@@ -144,7 +144,7 @@ func (r *records) readEarly(ctx context.Context) ([]*release.Summary, error) {
 // readEarly read: the same records, damaged ones included, at the same StoreVersions. It
 // is false when either read is missing.
 func (r *records) unchangedSinceEarly() bool {
-	if !r.earlyRead || r.counted < 0 || r.counted != r.earlyCounted || len(r.read) != len(r.early) {
+	if r.earlyCounted < 0 || r.counted != r.earlyCounted || len(r.read) != len(r.early) {
 		return false
 	}
 	for i, s := range r.read {
@@ -158,7 +158,7 @@ func (r *records) unchangedSinceEarly() bool {
 
 // lastDeployed returns the last deployed revision, read whole, or nil, from the
 // summaries readEarly read (read now if it did not). Before the lock is taken it is a
-// hint only (see unchangedBeforeLock).
+// hint only (see newListing).
 func (r *records) lastDeployed(ctx context.Context) (*release.Revision, error) {
 	sums := r.early
 	if sums == nil {
