@@ -3,16 +3,13 @@ package store_test
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
-	"k8s.io/client-go/rest"
 
 	"github.com/shipsafe/shipsafe/internal/clustertest"
 	"github.com/shipsafe/shipsafe/pkg/release"
@@ -35,33 +32,6 @@ func TestSecretsMetadataConformance(t *testing.T) {
 	})
 }
 
-// requestLog records the method and path of every request through it.
-type requestLog struct {
-	mu   sync.Mutex
-	reqs []string
-}
-
-func (l *requestLog) wrap(rt http.RoundTripper) http.RoundTripper {
-	return roundTripper(func(r *http.Request) (*http.Response, error) {
-		l.mu.Lock()
-		l.reqs = append(l.reqs, r.Method+" "+r.URL.Path)
-		l.mu.Unlock()
-		return rt.RoundTrip(r)
-	})
-}
-
-func (l *requestLog) take() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := l.reqs
-	l.reqs = nil
-	return out
-}
-
-type roundTripper func(*http.Request) (*http.Response, error)
-
-func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 // TestSummariesReadMetadataOnly checks, through a transport that logs every request,
 // that history summaries and list cost one metadata LIST and no record body; that a
 // record written before summaries existed (no annotation) is still summarised, from its
@@ -72,9 +42,7 @@ func TestSummariesReadMetadataOnly(t *testing.T) {
 	defer cancel()
 	cs := clustertest.Clientset(t)
 	ns := clustertest.Namespace(t, cs)
-	log := &requestLog{}
-	cfg := rest.CopyConfig(clustertest.Config(t))
-	cfg.Wrap(log.wrap)
+	cfg, log := clustertest.LoggedConfig(t)
 	counted, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -91,20 +59,20 @@ func TestSummariesReadMetadataOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	log.take()
+	log.Take()
 
 	sums, err := s.Summaries(ctx, "web")
 	if err != nil || len(sums) != 30 || sums[29].Number != 30 || sums[29].Description != "upgrade" {
 		t.Fatalf("summaries = %d, %v; want 30, the last revision 30", len(sums), err)
 	}
-	if got := log.take(); len(got) != 1 || !strings.HasPrefix(got[0], "GET ") {
+	if got := log.Take(); len(got) != 1 || !strings.HasPrefix(got[0], "GET ") {
 		t.Fatalf("summaries of 30 records sent %v, want one LIST", got)
 	}
 	list, err := s.List(ctx)
 	if err != nil || len(list) != 1 || list[0].Number != 30 {
 		t.Fatalf("list = %v, %v; want web at 30", list, err)
 	}
-	if got := log.take(); len(got) != 1 {
+	if got := log.Take(); len(got) != 1 {
 		t.Fatalf("list sent %v, want one LIST", got)
 	}
 
@@ -122,7 +90,7 @@ func TestSummariesReadMetadataOnly(t *testing.T) {
 	if err != nil || len(sums) != 30 || sums[29].Number != 30 || sums[29].Description != "upgrade" || sums[29].Status != release.StatusSuperseded {
 		t.Fatalf("summaries with an older record = %d, %v; want its summary from the body", len(sums), err)
 	}
-	if got := log.take(); len(got) != 2 || !strings.Contains(got[1], store.SecretName("web", 30)) {
+	if got := log.Take(); len(got) != 2 || !strings.Contains(got[1], store.SecretName("web", 30)) {
 		t.Fatalf("summaries with one older record sent %v, want a LIST and a GET of that record", got)
 	}
 
